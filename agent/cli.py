@@ -1,0 +1,169 @@
+"""The `sales-iterable` command line.
+
+Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 a runtime failure
+reported clearly. Results go to stdout, progress to stderr. Heavy modules are imported
+inside the commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+PROG = "sales-iterable"
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit 2."""
+
+
+def _settings(args: argparse.Namespace):
+    from .config import Settings
+
+    overrides = {}
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    if args.chroma_url:
+        overrides["chroma_url"] = args.chroma_url
+    if args.embedder:
+        overrides["embedder"] = args.embedder
+    return Settings(**overrides)
+
+
+def _read_stdin_lines() -> list[str]:
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not valid UTF-8 (bad byte at offset {exc.start}); send UTF-8 text") from None
+    return text.splitlines()
+
+
+def _clean_query(query: str, limit: int) -> str:
+    query = " ".join(query.split())
+    if not query:
+        raise UsageError("the query is empty: give a question, e.g. sales-iterable search \"welcome journey\"")
+    if len(query) > limit:
+        print(f"{PROG}: query truncated from {len(query)} to {limit} characters", file=sys.stderr)
+        query = query[:limit]
+    return query
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    if args.query:
+        queries = [" ".join(args.query)]
+    else:
+        if sys.stdin.isatty():
+            raise UsageError("no query: pass one as an argument, or one per line on stdin")
+        queries = [line for line in _read_stdin_lines() if line.strip()]
+        if not queries:
+            raise UsageError("no query on stdin: send one query per line")
+    settings = _settings(args)
+    queries = [_clean_query(q, settings.max_query_chars) for q in queries]
+
+    from .retrieve import open_retriever
+
+    retriever = open_retriever(settings)
+    budget = args.budget if args.budget is not None else settings.budget_tokens
+    for query in queries:
+        hits = retriever.search(query, k=args.k, budget_tokens=budget, lang=args.lang)
+        if args.json:
+            print(json.dumps({"query": query, "results": [h.model_dump() for h in hits]}, ensure_ascii=False))
+        else:
+            print(f"# {query}")
+            if not hits:
+                print("  (no passages found)")
+            for rank, hit in enumerate(hits, 1):
+                excerpt = " ".join(hit.text.split())
+                excerpt = excerpt if len(excerpt) <= 160 else excerpt[:157] + "..."
+                print(f"{rank}. [{hit.section}] {hit.heading}  ({hit.lang}, score {hit.score:.4f}, {hit.id})")
+                print(f"   {excerpt}")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from . import index
+
+    settings = _settings(args)
+    if args.check:
+        report = index.status(settings)
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return 0 if report["current"] else 1
+    if args.rebuild:
+        manifest = index.build(settings)
+    else:
+        manifest = index.open_index(settings).manifest
+    print(f"index {manifest['collection']}: {manifest['chunks']} chunks, embedder {manifest['embedder']}, "
+          f"corpus {manifest['corpus_hash']} ({settings.chroma_url or index.chroma_dir(settings)})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Bilingual (English/中文) help for the Iterable platform, offline by default.",
+    )
+    parser.add_argument("--data-dir", help="where the local index lives (env SALES_ITERABLE_DATA_DIR)")
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env SALES_ITERABLE_CHROMA_URL)")
+    parser.add_argument("--embedder", help="use (default), e5, hash or st:<model> (env SALES_ITERABLE_EMBEDDER)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    search = sub.add_parser("search", help="find reference passages for a question")
+    search.add_argument("query", nargs="*", help="the question; omit to read one per line from stdin")
+    search.add_argument("-k", type=int, default=5, help="passages per query (default 5)")
+    search.add_argument("--json", action="store_true", help="one JSON object per query per line")
+    search.add_argument("--budget", type=int, default=None, help="token budget for the passages returned")
+    search.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the query's)")
+    search.set_defaults(func=cmd_search)
+
+    idx = sub.add_parser("index", help="build the retrieval index (it also builds itself when needed)")
+    idx.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")
+    idx.add_argument("--check", action="store_true", help="report whether the index is current (exit 1 if not)")
+    idx.set_defaults(func=cmd_index)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its usage message
+        return 2 if exc.code not in (0, None) else 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from .corpus import CorpusError
+    from .embed import EmbedderError
+    from .index import IndexError_
+
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except (IndexError_, CorpusError, EmbedderError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. piped into head): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        if os.environ.get("SALES_ITERABLE_DEBUG"):
+            raise
+        print(f"{PROG}: unexpected error: {type(exc).__name__}: {exc} (set SALES_ITERABLE_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

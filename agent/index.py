@@ -1,0 +1,349 @@
+"""Build, open and check the retrieval index: a Chroma collection of chunk embeddings
+(both languages) and a BM25 lexical index over aligned chunk pairs.
+
+Atomic builds: every build writes a *new* collection, and only when it is complete does
+one small "pointer" collection's metadata switch to it (a single Chroma call). An
+interrupted build leaves the pointer, and so the previous index, untouched. Builds are
+serialized by a file lock. The manifest (corpus hash, embedder id, chunker version) lives
+in the pointer's metadata; a mismatch means stale, and stale indexes rebuild themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import urlparse
+
+from .config import Settings
+from .corpus import CHUNKER_VERSION, Chunk, corpus_hash, load_chunks
+from .embed import Embedder, embedder_id, make_embedder
+
+POINTER = "sales-iterable-current"
+COLLECTION_PREFIX = "si-"
+BATCH = 32
+
+Progress = Callable[[str], None]
+
+
+def stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class IndexError_(RuntimeError):
+    """The index cannot be opened or built; the message says what to do."""
+
+
+# --- lexical ---------------------------------------------------------------------------
+
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_EN_STOP = frozenset(
+    "a an and are as at be by can do does for from how i in into is it its my of on or our "
+    "so that the this to we what when where which who why will with you your me us should "
+    "there their them get got use using want need".split()
+)
+# Single Han characters that carry no topic on their own; bigrams still keep them.
+_ZH_STOP = frozenset("的了吗么呢吧啊我你他她它们在是和与或及等个中有用把被就都也还要会能可这那哪怎什")
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Tokens for BM25 in both languages: stemmed Latin words (camelCase also split, so
+    `bulkUpdate` matches "bulk update"), and Han characters as bigrams plus unigrams.
+    Character n-grams need no dictionary and keep two-character words like 分群 whole."""
+    tokens: list[str] = []
+    for match in _LATIN.finditer(text):
+        raw = match.group()
+        word = raw.lower()
+        if word not in _EN_STOP:
+            tokens.append(_stem(word))
+        parts = _CAMEL.findall(raw)
+        if len(parts) > 1:
+            tokens.extend(_stem(p.lower()) for p in parts if p.lower() not in _EN_STOP)
+    for match in _CJK_RUN.finditer(text):
+        run = match.group()
+        tokens.extend(ch for ch in run if ch not in _ZH_STOP)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+class BM25:
+    """Okapi BM25 over a few hundred documents: small enough for plain dicts."""
+
+    def __init__(self, docs: dict[str, list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.lengths = {key: len(toks) for key, toks in docs.items()}
+        self.avg = (sum(self.lengths.values()) / len(docs)) if docs else 1.0
+        self.postings: dict[str, dict[str, int]] = defaultdict(dict)
+        for key, toks in docs.items():
+            for term, tf in Counter(toks).items():
+                self.postings[term][key] = tf
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+
+    def scores(self, query_tokens: Iterable[str]) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for term, qtf in Counter(query_tokens).items():
+            posting = self.postings.get(term)
+            if not posting:
+                continue
+            idf = self.idf[term]
+            for key, tf in posting.items():
+                norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[key] / self.avg)
+                out[key] += qtf * idf * tf * (self.k1 + 1) / norm
+        return dict(out)
+
+
+# --- Chroma ----------------------------------------------------------------------------
+
+
+def _chroma_settings():
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+def chroma_dir(settings: Settings) -> Path:
+    return settings.data_dir / "chroma"
+
+
+def connect(settings: Settings):
+    """A Chroma client: the user's server when a URL is set, else the embedded store."""
+    import chromadb
+
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise IndexError_(f"bad Chroma URL {settings.chroma_url!r}: expected http://HOST:PORT")
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise IndexError_(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
+                "start it (chroma run --path DIR --port N) or unset SALES_ITERABLE_CHROMA_URL"
+            ) from None
+        return client
+    path = chroma_dir(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+def _quarantine(settings: Settings, progress: Progress, why: str) -> None:
+    """Move an unreadable local store aside (never delete what a user might want)."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    path = chroma_dir(settings)
+    if path.exists():
+        aside = path.with_name(f"chroma.broken-{int(time.time())}")
+        shutil.move(str(path), str(aside))
+        progress(f"index store at {path} was unreadable ({why}); moved it to {aside} and rebuilding")
+
+
+# --- manifest, build, open -------------------------------------------------------------
+
+
+def expected_manifest(settings: Settings) -> dict[str, str]:
+    return {
+        "corpus_hash": corpus_hash(settings.corpus_dir),
+        "embedder": embedder_id(settings.embedder),
+        "chunker_version": CHUNKER_VERSION,
+    }
+
+
+def _names(client) -> set[str]:
+    return {col if isinstance(col, str) else col.name for col in client.list_collections()}
+
+
+def read_manifest(client) -> dict[str, Any] | None:
+    # Listing first: a missing pointer is "no index yet", while any error raised here
+    # means the store itself is broken and propagates.
+    if POINTER not in _names(client):
+        return None
+    pointer = client.get_collection(POINTER)
+    meta = dict(pointer.metadata or {})
+    return meta if "collection" in meta else None
+
+
+def _is_current(manifest: dict[str, Any] | None, expected: dict[str, str]) -> bool:
+    return bool(manifest) and all(manifest.get(k) == v for k, v in expected.items())
+
+
+def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "section": chunk.section,
+        "section_path": "/".join(chunk.section_path),
+        "heading": chunk.heading,
+        "lang": chunk.lang,
+        "ordinal": chunk.ordinal,
+        "pair_id": chunk.pair_id,
+        "context": chunk.context,
+        "tokens": chunk.tokens,
+    }
+
+
+def _lock(settings: Settings, progress: Progress):
+    from filelock import FileLock, Timeout
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "index.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        progress("another index build is running; waiting for it to finish")
+        try:
+            lock.acquire(timeout=600)
+        except Timeout:
+            raise IndexError_(f"the index lock {lock.lock_file} is held by another process for over 10 minutes") from None
+    return lock
+
+
+def build(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: Progress = stderr_progress,
+    force: bool = True,
+    client=None,
+) -> dict[str, Any]:
+    """Build a complete new collection, then switch the pointer to it. With force=False
+    an index that became current while we waited for the lock is kept."""
+    lock = _lock(settings, progress)
+    try:
+        client = client or connect(settings)
+        expected = expected_manifest(settings)
+        current = read_manifest(client)
+        if not force and _is_current(current, expected) and _collection_complete(client, current):
+            return current
+        started = time.perf_counter()
+        chunks = load_chunks(settings.corpus_dir)
+        embedder = embedder or make_embedder(settings.embedder)
+        if embedder.id != expected["embedder"]:
+            raise IndexError_(f"embedder {embedder.id} does not match the configured {expected['embedder']}")
+        name = f"{COLLECTION_PREFIX}{expected['corpus_hash'][:8]}-{time.time_ns()}"
+        collection = client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+        progress(f"building index: {len(chunks)} chunks with {embedder.id}")
+        for start in range(0, len(chunks), BATCH):
+            batch = chunks[start : start + BATCH]
+            vectors = embedder.embed_passages([c.context for c in batch])
+            collection.add(
+                ids=[c.id for c in batch],
+                embeddings=vectors.tolist(),
+                documents=[c.text for c in batch],
+                metadatas=[_chunk_metadata(c) for c in batch],
+            )
+            progress(f"  embedded {min(start + BATCH, len(chunks))}/{len(chunks)}")
+        manifest = {**expected, "collection": name, "chunks": len(chunks), "built_at": int(time.time())}
+        pointer = client.get_or_create_collection(POINTER, embedding_function=None)
+        pointer.modify(metadata=manifest)  # the switch: one call, after the build is whole
+        _drop_old(client, keep={name, (current or {}).get("collection")})
+        progress(f"index ready in {time.perf_counter() - started:.1f}s")
+        return manifest
+    finally:
+        lock.release()
+
+
+def _drop_old(client, keep: set[str | None]) -> None:
+    """Delete collections from older builds, keeping the new one and the one it replaced
+    (a process that opened the previous index a moment ago can finish its query)."""
+    for name in _names(client):
+        if name.startswith(COLLECTION_PREFIX) and name not in keep:
+            try:
+                client.delete_collection(name)
+            except Exception:
+                pass  # another process may have deleted it already
+
+
+def _collection_complete(client, manifest: dict[str, Any] | None) -> bool:
+    if not manifest:
+        return False
+    try:
+        return client.get_collection(manifest["collection"]).count() == manifest.get("chunks")
+    except Exception:
+        return False
+
+
+@dataclass
+class Index:
+    collection: Any
+    manifest: dict[str, Any]
+    chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
+    lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
+
+    def dense(self, vector, n: int) -> list[tuple[str, float]]:
+        n = min(n, len(self.chunks))
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+
+def unit_of(chunk_id: str) -> str:
+    return chunk_id.rsplit(".", 1)[0]
+
+
+def _load(collection, manifest: dict[str, Any]) -> Index:
+    data = collection.get(include=["documents", "metadatas"])
+    chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
+    docs: dict[str, list[str]] = defaultdict(list)
+    for cid, chunk in chunks.items():
+        docs[unit_of(cid)].extend(lexical_tokens(chunk["context"]))
+    return Index(collection=collection, manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)))
+
+
+def open_index(
+    settings: Settings,
+    progress: Progress = stderr_progress,
+    embedder: Embedder | None = None,
+    auto_build: bool = True,
+) -> Index:
+    """Open the current index; build it first when it is missing, stale or broken."""
+    expected = expected_manifest(settings)
+    try:
+        client = connect(settings)
+        manifest = read_manifest(client)
+    except IndexError_:
+        raise
+    except Exception as exc:
+        if settings.chroma_url:
+            raise IndexError_(f"the Chroma server at {settings.chroma_url} failed: {exc}") from None
+        _quarantine(settings, progress, type(exc).__name__)
+        client, manifest = connect(settings), None
+    if not (_is_current(manifest, expected) and _collection_complete(client, manifest)):
+        if not auto_build:
+            raise IndexError_("the index is missing or stale: run `sales-iterable index`")
+        reason = "missing" if not manifest else "stale" if not _is_current(manifest, expected) else "incomplete"
+        progress(f"index {reason}: building it now (once)")
+        manifest = build(settings, embedder=embedder, progress=progress, force=False, client=client)
+    return _load(client.get_collection(manifest["collection"]), manifest)
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """What `sales-iterable index --check` reports."""
+    expected = expected_manifest(settings)
+    client = connect(settings)
+    manifest = read_manifest(client)
+    return {
+        "location": settings.chroma_url or str(chroma_dir(settings)),
+        "current": _is_current(manifest, expected) and _collection_complete(client, manifest),
+        "manifest": manifest,
+        "expected": expected,
+    }

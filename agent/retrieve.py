@@ -1,0 +1,108 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings over aligned chunk pairs,
+fused by reciprocal rank, returned in the asker's language with the aligned passage.
+
+Ranking happens per *unit* (a chunk and its translation), so a Chinese question that
+matches the English wording of a passage still finds the Chinese one, and vice versa.
+Chinese words for product names the reference keeps in English (品牌亲和度, 苹果手机)
+are bridged by the glossary before both retrievers run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .config import Settings
+from .corpus import Lang, detect_language, load_glossary
+from .embed import Embedder, make_embedder
+from .index import Index, Progress, lexical_tokens, open_index, stderr_progress, unit_of
+
+Mode = Literal["hybrid", "dense", "lexical"]
+RRF_K = 60
+
+
+class Hit(BaseModel):
+    id: str
+    section: str
+    lang: Lang
+    text: str
+    pair_text: str | None
+    score: float
+    heading: str = Field(default="", exclude=True)
+    section_path: list[str] = Field(default_factory=list, exclude=True)
+    tokens: int = Field(default=0, exclude=True)
+    dense_score: float = Field(default=0.0, exclude=True)
+    lexical_score: float = Field(default=0.0, exclude=True)
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]]) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.glossary = glossary
+
+    def bridge(self, query: str) -> str:
+        """The query with the English term appended for every Chinese alias it contains."""
+        extra = [term for alias, term in self.glossary if alias in query and term not in query]
+        return " ".join([query, *dict.fromkeys(extra)]) if extra else query
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        budget_tokens: int | None = None,
+        lang: Lang | None = None,
+        mode: Mode = "hybrid",
+        use_bridge: bool = True,
+    ) -> list[Hit]:
+        lang = lang or detect_language(query)
+        text = self.bridge(query) if use_bridge else query
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            for cid, sim in self.index.dense(self.embedder.embed_query(text), n=len(self.index.chunks)):
+                unit = unit_of(cid)
+                dense[unit] = max(sim, dense.get(unit, -1.0))
+        if mode in ("hybrid", "lexical"):
+            lexical = self.index.lexical.scores(lexical_tokens(text))
+        fused: dict[str, float] = {}
+        for scores in (dense, lexical):
+            ranked = sorted(scores, key=lambda u: (-scores[u], u))
+            for rank, unit in enumerate(ranked):
+                fused[unit] = fused.get(unit, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(fused, key=lambda u: (-fused[u], u))
+        hits: list[Hit] = []
+        used = 0
+        for unit in order[: max(k, 0)]:
+            hit = self._hit(unit, lang, fused[unit], dense.get(unit, 0.0), lexical.get(unit, 0.0))
+            cost = hit.tokens
+            if budget_tokens is not None and hits and used + cost > budget_tokens:
+                break
+            hits.append(hit)
+            used += cost
+        return hits
+
+    def _hit(self, unit: str, lang: Lang, score: float, dense: float, lexical: float) -> Hit:
+        other = "zh" if lang == "en" else "en"
+        chunk = self.index.chunks[f"{unit}.{lang}"]
+        pair = self.index.chunks.get(f"{unit}.{other}")
+        return Hit(
+            id=f"{unit}.{lang}",
+            section=chunk["section"],
+            lang=lang,
+            text=chunk["text"],
+            pair_text=pair["text"] if pair else None,
+            score=round(score, 6),
+            heading=chunk["heading"],
+            section_path=chunk["section_path"].split("/"),
+            tokens=int(chunk["tokens"]) + (int(pair["tokens"]) if pair else 0),
+            dense_score=dense,
+            lexical_score=lexical,
+        )
+
+
+def open_retriever(settings: Settings, progress: Progress = stderr_progress, embedder: Embedder | None = None) -> Retriever:
+    embedder = embedder or make_embedder(settings.embedder)
+    index = open_index(settings, progress=progress, embedder=embedder)
+    return Retriever(index, embedder, load_glossary(settings.corpus_dir))
