@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     corpus_dir: Path = Field(default_factory=lambda: _data_root("corpus"))
     skill_dir: Path = Field(default_factory=lambda: _data_root("skill") / "sales-iterable")
-    # e5 | use | hash | st:<sentence-transformers model name or path>
-    embedder: str = "e5"
+    # use | e5 | hash | st:<sentence-transformers model name or path>
+    embedder: str = "use"
     chroma_url: str | None = None
     # Retrieval defaults; the CLI can override per call.
     top_k: int = 5

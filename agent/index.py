@@ -289,6 +289,7 @@ class Index:
     manifest: dict[str, Any]
     chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
     lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
+    lexical_by_lang: dict[str, BM25]  # one language only: to measure what pairing adds
 
     def dense(self, vector, n: int) -> list[tuple[str, float]]:
         n = min(n, len(self.chunks))
@@ -304,9 +305,18 @@ def _load(collection, manifest: dict[str, Any]) -> Index:
     data = collection.get(include=["documents", "metadatas"])
     chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
     docs: dict[str, list[str]] = defaultdict(list)
+    by_lang: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for cid, chunk in chunks.items():
-        docs[unit_of(cid)].extend(lexical_tokens(chunk["context"]))
-    return Index(collection=collection, manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)))
+        tokens = lexical_tokens(chunk["context"])
+        docs[unit_of(cid)].extend(tokens)
+        by_lang[chunk["lang"]][unit_of(cid)] = tokens
+    return Index(
+        collection=collection,
+        manifest=manifest,
+        chunks=chunks,
+        lexical=BM25(dict(docs)),
+        lexical_by_lang={lang: BM25(d) for lang, d in by_lang.items()},
+    )
 
 
 def open_index(

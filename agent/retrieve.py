@@ -9,17 +9,19 @@ are bridged by the glossary before both retrievers run.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from .config import Settings
-from .corpus import Lang, detect_language, load_glossary
+from .corpus import Lang, detect_language, has_cjk, load_glossary
 from .embed import Embedder, make_embedder
 from .index import Index, Progress, lexical_tokens, open_index, stderr_progress, unit_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
+DENSE_CANDIDATES = 60
 
 
 class Hit(BaseModel):
@@ -40,11 +42,16 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]]) -> None:
         self.index = index
         self.embedder = embedder
-        self.glossary = glossary
+        # Latin aliases match whole words only ("EU" must not fire inside "queue").
+        self._aliases = [
+            (alias, re.compile(re.escape(alias.lower()) if has_cjk(alias) else rf"\b{re.escape(alias.lower())}(?:s|es)?\b"), term)
+            for alias, term in glossary
+        ]
 
     def bridge(self, query: str) -> str:
-        """The query with the English term appended for every Chinese alias it contains."""
-        extra = [term for alias, term in self.glossary if alias in query and term not in query]
+        """The query with the reference's own term appended for every alias it contains."""
+        lowered = query.lower()
+        extra = [term for alias, pattern, term in self._aliases if pattern.search(lowered) and term.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
     def search(
@@ -55,17 +62,27 @@ class Retriever:
         lang: Lang | None = None,
         mode: Mode = "hybrid",
         use_bridge: bool = True,
+        use_pairs: bool = True,
     ) -> list[Hit]:
+        """Top passages for `query` in `lang` (default: the query's language).
+
+        `use_bridge` and `use_pairs` exist to measure what the glossary and the aligned
+        pairs add (bench/retrieval.py); leave them on."""
         lang = lang or detect_language(query)
         text = self.bridge(query) if use_bridge else query
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         if mode in ("hybrid", "dense"):
-            for cid, sim in self.index.dense(self.embedder.embed_query(text), n=len(self.index.chunks)):
+            # Ranks past the first few dozen add almost nothing to the fusion, and Chroma's
+            # query time grows with n_results.
+            for cid, sim in self.index.dense(self.embedder.embed_query(text), n=max(DENSE_CANDIDATES, 4 * k)):
+                if not use_pairs and not cid.endswith(f".{lang}"):
+                    continue
                 unit = unit_of(cid)
                 dense[unit] = max(sim, dense.get(unit, -1.0))
         if mode in ("hybrid", "lexical"):
-            lexical = self.index.lexical.scores(lexical_tokens(text))
+            bm25 = self.index.lexical if use_pairs else self.index.lexical_by_lang[lang]
+            lexical = bm25.scores(lexical_tokens(text))
         fused: dict[str, float] = {}
         for scores in (dense, lexical):
             ranked = sorted(scores, key=lambda u: (-scores[u], u))
