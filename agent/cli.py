@@ -139,12 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from .corpus import CorpusError
-    from .embed import EmbedderError
+    from pydantic import ValidationError
+
+    from .embed import EmbedderError, EmbedderSpecError
     from .index import IndexError_
 
     try:
         return args.func(args)
-    except UsageError as exc:
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        print(f"{PROG}: bad setting ({problems}); check SALES_ITERABLE_* variables and flags", file=sys.stderr)
+        return 2
+    except (UsageError, EmbedderSpecError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except (IndexError_, CorpusError, EmbedderError) as exc:

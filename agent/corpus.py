@@ -21,7 +21,7 @@ LANGS: tuple[Lang, Lang] = ("en", "zh")
 
 # Bump when chunk boundaries or chunk text change: the index manifest records it, so a
 # new chunker rebuilds old indexes automatically.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "5"
 
 # Consecutive short bullets are grouped until the larger of the two languages reaches
 # this many tokens; a single unit longer than MAX_CHUNK_TOKENS is split by sentences.
@@ -93,6 +93,7 @@ class Chunk:
     text: str
     context: str  # text the retrievers see: heading, list lead-in and the chunk
     tokens: int
+    label: str = ""  # what the chunk is about when it says so: a row's first cell, "Delays:"
 
     @property
     def unit(self) -> str:
@@ -240,29 +241,63 @@ def _split_units(texts: dict[Lang, str], limit: int) -> list[dict[Lang, str]]:
     return out
 
 
-def _section_units(sec: dict[Lang, Section]) -> list[tuple[dict[Lang, str], dict[Lang, str]]]:
-    """(text, lead) per language for each chunk of one section pair, in order."""
-    units: list[tuple[dict[Lang, str], dict[Lang, str]]] = []
+_LABEL = re.compile(r"^(?:- )?([^:\n:]{2,40})[::]")
+
+
+def chunk_label(text: str) -> str:
+    """The label a single table row or bullet starts with ("Brand Affinity", "Delays")."""
+    lines = text.splitlines()
+    if len(lines) == 3 and lines[0].startswith("|"):
+        return lines[2].strip().strip("|").split("|")[0].strip()
+    if len(lines) == 1:
+        match = _LABEL.match(lines[0])
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
+def _table_row_as_fields(header: str, row: str) -> str:
+    """`| Feature | What it does |` + `| STO | ... |` -> "Feature: STO. What it does: ...":
+    retrievers match a row better as labelled fields than as Markdown pipes."""
+    names = [c.strip() for c in header.splitlines()[0].strip().strip("|").split("|")]
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    return ". ".join(f"{n}: {c}" for n, c in zip(names, cells))
+
+
+Unit = tuple[dict[Lang, str], dict[Lang, str]]  # (display text, retrieval text) per language
+
+
+def _section_units(sec: dict[Lang, Section]) -> list[tuple[Unit, dict[Lang, str]]]:
+    """((text, retrieval text), lead) per language for each chunk of a section pair."""
+    units: list[tuple[Unit, dict[Lang, str]]] = []
     for blocks in zip(sec["en"].blocks, sec["zh"].blocks):
         pair = dict(zip(LANGS, blocks))
         kind = pair["en"].kind
         lead = {lang: b.lead for lang, b in pair.items()}
         if kind == "paragraph":
-            units.append(({lang: b.items[0] for lang, b in pair.items()}, lead))
+            text = {lang: b.items[0] for lang, b in pair.items()}
+            units.append(((text, text), lead))
         elif kind == "table":
             for i in range(len(pair["en"].items)):
-                units.append(({lang: f"{b.header}\n{b.items[i]}" for lang, b in pair.items()}, lead))
+                text = {lang: f"{b.header}\n{b.items[i]}" for lang, b in pair.items()}
+                fields = {lang: _table_row_as_fields(b.header, b.items[i]) for lang, b in pair.items()}
+                units.append(((text, fields), lead))
         else:
             group: dict[Lang, list[str]] = {lang: [] for lang in LANGS}
+
+            def emit() -> None:
+                text = {lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}
+                units.append(((text, text), lead))
+
             for i in range(len(pair["en"].items)):
                 item = {lang: b.items[i] for lang, b in pair.items()}
                 size = max(count_tokens("\n".join(group[lang] + [item[lang]])) for lang in LANGS)
                 if group["en"] and size > GROUP_TOKENS:
-                    units.append(({lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}, lead))
+                    emit()
                     group = {lang: [] for lang in LANGS}
                 for lang in LANGS:
                     group[lang].append(item[lang])
-            units.append(({lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}, lead))
+            emit()
     return units
 
 
@@ -274,12 +309,14 @@ def build_chunks(sections: dict[Lang, list[Section]], max_tokens: int = MAX_CHUN
             continue
         sec = {"en": sec_en, "zh": sec_zh}
         ordinal = 0
-        for texts, lead in _section_units(sec):
-            for part in _split_units(texts, max_tokens):
+        for (texts, fields), lead in _section_units(sec):
+            parts = _split_units(texts, max_tokens)
+            for part in parts:
                 for lang in LANGS:
                     other = "zh" if lang == "en" else "en"
                     heading = " > ".join(sec[lang].titles)
-                    context = "\n".join(x for x in (heading, lead[lang], part[lang]) if x)
+                    body = fields[lang] if len(parts) == 1 else part[lang]
+                    context = "\n".join(x for x in (heading, lead[lang], body) if x)
                     chunks.append(
                         Chunk(
                             id=f"{sec_en.id}.{ordinal}.{lang}",
@@ -292,6 +329,7 @@ def build_chunks(sections: dict[Lang, list[Section]], max_tokens: int = MAX_CHUN
                             text=part[lang],
                             context=context,
                             tokens=count_tokens(part[lang]),
+                            label=chunk_label(part[lang]),
                         )
                     )
                 ordinal += 1

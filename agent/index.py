@@ -10,7 +10,9 @@ in the pointer's metadata; a mismatch means stale, and stale indexes rebuild the
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 import shutil
 import sys
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
 
+import numpy as np
+
 from .config import Settings
 from .corpus import CHUNKER_VERSION, Chunk, corpus_hash, load_chunks
 from .embed import Embedder, embedder_id, make_embedder
@@ -28,6 +32,7 @@ from .embed import Embedder, embedder_id, make_embedder
 POINTER = "sales-iterable-current"
 COLLECTION_PREFIX = "si-"
 BATCH = 32
+LABEL_WEIGHT = 2
 
 Progress = Callable[[str], None]
 
@@ -200,6 +205,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "pair_id": chunk.pair_id,
         "context": chunk.context,
         "tokens": chunk.tokens,
+        "label": chunk.label,
     }
 
 
@@ -219,6 +225,20 @@ def _lock(settings: Settings, progress: Progress):
     return lock
 
 
+def _open_store(settings: Settings, progress: Progress):
+    """(client, manifest or None); a local store that cannot be read is moved aside."""
+    try:
+        client = connect(settings)
+        return client, read_manifest(client)
+    except IndexError_:
+        raise
+    except Exception as exc:
+        if settings.chroma_url:
+            raise IndexError_(f"the Chroma server at {settings.chroma_url} failed: {exc}") from None
+        _quarantine(settings, progress, type(exc).__name__)
+        return connect(settings), None
+
+
 def build(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -230,9 +250,11 @@ def build(
     an index that became current while we waited for the lock is kept."""
     lock = _lock(settings, progress)
     try:
-        client = client or connect(settings)
+        if client is None:
+            client, current = _open_store(settings, progress)
+        else:
+            current = read_manifest(client)
         expected = expected_manifest(settings)
-        current = read_manifest(client)
         if not force and _is_current(current, expected) and _collection_complete(client, current):
             return current
         started = time.perf_counter()
@@ -285,14 +307,22 @@ def _collection_complete(client, manifest: dict[str, Any] | None) -> bool:
 
 @dataclass
 class Index:
-    collection: Any
     manifest: dict[str, Any]
     chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
     lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
     lexical_by_lang: dict[str, BM25]  # one language only: to measure what pairing adds
+    collection: Any = None  # dense search through Chroma (server mode, first open)...
+    vectors: np.ndarray | None = None  # ...or through the local snapshot
+    ids: list[str] | None = None
 
-    def dense(self, vector, n: int) -> list[tuple[str, float]]:
+    def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) for the n nearest chunks."""
         n = min(n, len(self.chunks))
+        if self.vectors is not None and self.ids is not None:
+            sims = self.vectors @ vector.astype(np.float32)
+            top = np.argpartition(-sims, n - 1)[:n]
+            top = top[np.argsort(-sims[top], kind="stable")]
+            return [(self.ids[i], float(sims[i])) for i in top]
         result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
@@ -301,22 +331,68 @@ def unit_of(chunk_id: str) -> str:
     return chunk_id.rsplit(".", 1)[0]
 
 
-def _load(collection, manifest: dict[str, Any]) -> Index:
-    data = collection.get(include=["documents", "metadatas"])
-    chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
+def _make_index(manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], **dense: Any) -> Index:
     docs: dict[str, list[str]] = defaultdict(list)
     by_lang: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for cid, chunk in chunks.items():
-        tokens = lexical_tokens(chunk["context"])
+        # A chunk's own label ("Brand Affinity" for its row in the AI table) says what the
+        # chunk is *about*, so it counts extra: the defining row beats passing mentions.
+        tokens = lexical_tokens(chunk["context"]) + lexical_tokens(chunk.get("label", "")) * LABEL_WEIGHT
         docs[unit_of(cid)].extend(tokens)
         by_lang[chunk["lang"]][unit_of(cid)] = tokens
     return Index(
-        collection=collection,
         manifest=manifest,
         chunks=chunks,
         lexical=BM25(dict(docs)),
         lexical_by_lang={lang: BM25(d) for lang, d in by_lang.items()},
+        **dense,
     )
+
+
+# --- the local snapshot ----------------------------------------------------------------
+# Importing chromadb costs about two seconds on a small machine, more than the whole
+# budget of a cold `search`. So with the embedded store, every successful open also
+# writes what it read (chunks and vectors, a few hundred KB) to one .npz file, and later
+# processes whose expected manifest matches it answer from that file without importing
+# chromadb. The manifest pins corpus, embedder and chunker, so a matching snapshot holds
+# exactly what the collection holds (tests/test_index.py checks both rank alike). A
+# Chroma server, when configured, is always queried directly.
+
+
+def snapshot_path(settings: Settings) -> Path:
+    return settings.data_dir / "snapshot.npz"
+
+
+def _write_snapshot(settings: Settings, index: Index, vectors: np.ndarray, ids: list[str]) -> None:
+    meta = json.dumps({"manifest": index.manifest, "ids": ids, "chunks": index.chunks}, ensure_ascii=False)
+    path = snapshot_path(settings)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, vectors=vectors.astype(np.float32), meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8))
+    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+
+
+def _read_snapshot(settings: Settings, expected: dict[str, str]) -> Index | None:
+    path = snapshot_path(settings)
+    if settings.chroma_url or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+            vectors = data["vectors"]
+        if not _is_current(meta["manifest"], expected) or len(meta["ids"]) != len(vectors):
+            return None
+        return _make_index(meta["manifest"], meta["chunks"], vectors=vectors, ids=meta["ids"])
+    except Exception:
+        return None  # unreadable: the Chroma path rebuilds it
+
+
+def _load(settings: Settings, collection, manifest: dict[str, Any]) -> Index:
+    data = collection.get(include=["documents", "metadatas", "embeddings"])
+    chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
+    index = _make_index(manifest, chunks, collection=collection)
+    if not settings.chroma_url:
+        _write_snapshot(settings, index, np.asarray(data["embeddings"], dtype=np.float32), list(data["ids"]))
+    return index
 
 
 def open_index(
@@ -324,26 +400,22 @@ def open_index(
     progress: Progress = stderr_progress,
     embedder: Embedder | None = None,
     auto_build: bool = True,
+    use_snapshot: bool = True,
 ) -> Index:
     """Open the current index; build it first when it is missing, stale or broken."""
     expected = expected_manifest(settings)
-    try:
-        client = connect(settings)
-        manifest = read_manifest(client)
-    except IndexError_:
-        raise
-    except Exception as exc:
-        if settings.chroma_url:
-            raise IndexError_(f"the Chroma server at {settings.chroma_url} failed: {exc}") from None
-        _quarantine(settings, progress, type(exc).__name__)
-        client, manifest = connect(settings), None
+    if use_snapshot:
+        cached = _read_snapshot(settings, expected)
+        if cached is not None:
+            return cached
+    client, manifest = _open_store(settings, progress)
     if not (_is_current(manifest, expected) and _collection_complete(client, manifest)):
         if not auto_build:
             raise IndexError_("the index is missing or stale: run `sales-iterable index`")
         reason = "missing" if not manifest else "stale" if not _is_current(manifest, expected) else "incomplete"
         progress(f"index {reason}: building it now (once)")
         manifest = build(settings, embedder=embedder, progress=progress, force=False, client=client)
-    return _load(client.get_collection(manifest["collection"]), manifest)
+    return _load(settings, client.get_collection(manifest["collection"]), manifest)
 
 
 def status(settings: Settings) -> dict[str, Any]:

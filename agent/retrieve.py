@@ -38,20 +38,25 @@ class Hit(BaseModel):
     lexical_score: float = Field(default=0.0, exclude=True)
 
 
+def _word_pattern(phrase: str) -> re.Pattern[str]:
+    phrase = phrase.lower()
+    if has_cjk(phrase):
+        return re.compile(re.escape(phrase))
+    return re.compile(rf"\b{re.escape(phrase)}(?:s|es)?\b")
+
+
 class Retriever:
     def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]]) -> None:
         self.index = index
         self.embedder = embedder
-        # Latin aliases match whole words only ("EU" must not fire inside "queue").
-        self._aliases = [
-            (alias, re.compile(re.escape(alias.lower()) if has_cjk(alias) else rf"\b{re.escape(alias.lower())}(?:s|es)?\b"), term)
-            for alias, term in glossary
-        ]
+        # Latin aliases match whole words only ("EU" must not fire inside "queue"), and
+        # a term already in the query as a whole word is not added again.
+        self._aliases = [(_word_pattern(alias), _word_pattern(term), term) for alias, term in glossary]
 
     def bridge(self, query: str) -> str:
         """The query with the reference's own term appended for every alias it contains."""
         lowered = query.lower()
-        extra = [term for alias, pattern, term in self._aliases if pattern.search(lowered) and term.lower() not in lowered]
+        extra = [term for alias, present, term in self._aliases if alias.search(lowered) and not present.search(lowered)]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
     def search(

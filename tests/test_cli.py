@@ -1,0 +1,124 @@
+"""The `sales-iterable` CLI: contracts, exit codes and bad input. Most tests call
+`main()` in-process against the session's real index; a few run the installed command."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.cli import main
+
+
+@pytest.fixture
+def env(use_settings, retriever, monkeypatch):
+    """Point the CLI at the session index (already built by the retriever fixture)."""
+    monkeypatch.setenv("SALES_ITERABLE_DATA_DIR", str(use_settings.data_dir))
+    monkeypatch.setenv("SALES_ITERABLE_EMBEDDER", "use")
+    monkeypatch.delenv("SALES_ITERABLE_CHROMA_URL", raising=False)
+    return use_settings
+
+
+def _stdin(monkeypatch, data: bytes):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_search_json_contract(env, capsys):
+    assert main(["search", "--json", "-k", "3", "How do I authenticate API calls?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    payload = json.loads(lines[0])
+    assert payload["query"] == "How do I authenticate API calls?"
+    assert len(payload["results"]) == 3
+    for result in payload["results"]:
+        assert set(result) == {"id", "section", "lang", "text", "pair_text", "score"}
+        assert result["lang"] == "en" and result["pair_text"]
+    assert payload["results"][0]["section"] == "api-reference"
+
+
+def test_search_reads_one_query_per_line_from_stdin(env, capsys, monkeypatch):
+    _stdin(monkeypatch, "welcome journey\n\n苹果手机收不到推送\n".encode())
+    assert main(["search", "--json", "-k", "2"]) == 0
+    payloads = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["query"] for p in payloads] == ["welcome journey", "苹果手机收不到推送"]
+    assert payloads[1]["results"][0]["lang"] == "zh"
+    assert payloads[1]["results"][0]["section"] == "ios-push-not-delivering"
+
+
+def test_search_human_output(env, capsys):
+    assert main(["search", "-k", "2", "短信静默时段"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# 短信静默时段")
+    assert "1. [channels]" in out and "zh, score" in out
+
+
+@pytest.mark.parametrize("argv", [["search", ""], ["search", "   ", "\t"]])
+def test_empty_query_is_exit_2(env, capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "query is empty" in err
+
+
+def test_blank_stdin_is_exit_2(env, capsys, monkeypatch):
+    _stdin(monkeypatch, b"  \n\n")
+    assert main(["search"]) == 2
+    assert "no query on stdin" in capsys.readouterr().err
+
+
+def test_invalid_utf8_on_stdin_is_a_clear_error(env, capsys, monkeypatch):
+    _stdin(monkeypatch, b"push \xff\xfe notifications\n")
+    assert main(["search"]) == 2
+    assert "not valid UTF-8" in capsys.readouterr().err
+
+
+def test_huge_query_is_truncated_with_a_notice(env, capsys):
+    query = "How do I configure push notifications? " * 5200  # ~200 KB
+    assert main(["search", "--json", "-k", "2", query]) == 0
+    captured = capsys.readouterr()
+    assert "truncated" in captured.err
+    assert len(json.loads(captured.out)["results"]) == 2
+
+
+def test_bad_k_and_unknown_embedder_are_usage_errors(env, capsys, monkeypatch):
+    assert main(["search", "-k", "0", "push"]) == 2
+    assert main(["--embedder", "bert", "search", "push"]) == 2
+    assert "unknown embedder" in capsys.readouterr().err
+
+
+def test_budget_flag_limits_output(env, capsys):
+    assert main(["search", "--json", "-k", "8", "--budget", "1", "push"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["results"]) == 1
+
+
+def test_index_check_reports_current(env, capsys):
+    assert main(["index", "--check"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["current"] is True and report["manifest"]["embedder"].startswith("use:")
+
+
+def test_unreachable_chroma_server_exit_1(env, capsys):
+    assert main(["--chroma-url", "http://127.0.0.1:9", "search", "push"]) == 1
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def _run(args, env_extra, stdin=b""):
+    env = {**os.environ, **env_extra}
+    command = Path(sys.executable).with_name("sales-iterable")  # the venv's, even when not activated
+    return subprocess.run([str(command), *args], input=stdin, capture_output=True, env=env, timeout=120)
+
+
+def test_installed_command_help_and_errors_have_no_traceback(env):
+    extra = {"SALES_ITERABLE_DATA_DIR": str(env.data_dir), "SALES_ITERABLE_EMBEDDER": "use"}
+    helped = _run(["--help"], extra)
+    assert helped.returncode == 0 and b"search" in helped.stdout
+    bad = _run(["search"], extra, stdin=b"\xff\xfe\n")
+    assert bad.returncode == 2 and b"Traceback" not in bad.stderr
+    bad_setting = _run(["search", "push"], {**extra, "SALES_ITERABLE_TOP_K": "many"})
+    assert bad_setting.returncode == 2 and b"top_k" in bad_setting.stderr and b"Traceback" not in bad_setting.stderr
+    ok = _run(["search", "--json", "EU base URL"], extra)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["results"][0]["section"] == "api-reference"
