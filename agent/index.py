@@ -265,9 +265,11 @@ def build(
         name = f"{COLLECTION_PREFIX}{expected['corpus_hash'][:8]}-{time.time_ns()}"
         collection = client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
         progress(f"building index: {len(chunks)} chunks with {embedder.id}")
+        all_vectors = []
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
             vectors = embedder.embed_passages([c.context for c in batch])
+            all_vectors.append(vectors)
             collection.add(
                 ids=[c.id for c in batch],
                 embeddings=vectors.tolist(),
@@ -279,6 +281,9 @@ def build(
         pointer = client.get_or_create_collection(POINTER, embedding_function=None)
         pointer.modify(metadata=manifest)  # the switch: one call, after the build is whole
         _drop_old(client, keep={name, (current or {}).get("collection")})
+        if not settings.chroma_url:
+            stored = {c.id: {**_chunk_metadata(c), "text": c.text} for c in chunks}
+            _write_snapshot(settings, manifest, stored, np.concatenate(all_vectors), [c.id for c in chunks])
         progress(f"index ready in {time.perf_counter() - started:.1f}s")
         return manifest
     finally:
@@ -363,8 +368,10 @@ def snapshot_path(settings: Settings) -> Path:
     return settings.data_dir / "snapshot.npz"
 
 
-def _write_snapshot(settings: Settings, index: Index, vectors: np.ndarray, ids: list[str]) -> None:
-    meta = json.dumps({"manifest": index.manifest, "ids": ids, "chunks": index.chunks}, ensure_ascii=False)
+def _write_snapshot(
+    settings: Settings, manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], vectors: np.ndarray, ids: list[str]
+) -> None:
+    meta = json.dumps({"manifest": manifest, "ids": ids, "chunks": chunks}, ensure_ascii=False)
     path = snapshot_path(settings)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez(tmp, vectors=vectors.astype(np.float32), meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8))
@@ -391,7 +398,7 @@ def _load(settings: Settings, collection, manifest: dict[str, Any]) -> Index:
     chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
     index = _make_index(manifest, chunks, collection=collection)
     if not settings.chroma_url:
-        _write_snapshot(settings, index, np.asarray(data["embeddings"], dtype=np.float32), list(data["ids"]))
+        _write_snapshot(settings, manifest, chunks, np.asarray(data["embeddings"], dtype=np.float32), list(data["ids"]))
     return index
 
 

@@ -96,7 +96,7 @@ def test_half_built_collection_is_rebuilt(hash_settings, messages):
     collection = connect(hash_settings).get_collection(manifest["collection"])
     collection.delete(ids=collection.get(limit=5)["ids"])
     messages.clear()
-    index = open_index(hash_settings, progress=messages)
+    index = open_index(hash_settings, progress=messages, use_snapshot=False)
     assert messages.saw("index incomplete")
     assert len(index.chunks) == manifest["chunks"]
 
@@ -143,8 +143,10 @@ def test_unreachable_server_names_the_url(hash_settings):
 
 
 def test_snapshot_answers_like_chroma(hash_settings, messages, monkeypatch):
-    from_chroma = open_index(hash_settings, progress=messages)  # first open: through Chroma
-    assert from_chroma.collection is not None and snapshot_path(hash_settings).is_file()
+    build(hash_settings, progress=messages)
+    assert snapshot_path(hash_settings).is_file()  # written by the build
+    from_chroma = open_index(hash_settings, progress=messages, use_snapshot=False)
+    assert from_chroma.collection is not None
     import agent.index as index_module
 
     monkeypatch.setattr(index_module, "connect", lambda settings: pytest.fail("snapshot path touched Chroma"))
