@@ -87,6 +87,74 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _question(args: argparse.Namespace, limit: int) -> str:
+    from .policy import strip_invocation
+
+    if args.question == ["-"]:
+        text = "\n".join(_read_stdin_lines())
+    elif args.question:
+        text = " ".join(args.question)
+    else:
+        raise UsageError("no question: pass one as an argument, or - to read it from stdin")
+    text = strip_invocation(text)
+    if not text.strip():
+        raise UsageError("the question is empty: ask something, e.g. sales-iterable ask \"How do I build a welcome journey?\"")
+    if len(text) > limit:
+        print(f"{PROG}: question truncated from {len(text)} to {limit} characters", file=sys.stderr)
+        text = text[:limit]
+    return text
+
+
+def answer_question(question: str, backend: str, settings, lang=None, on_text=None):
+    """Answer with the chosen backend. `auto` uses Claude when ANTHROPIC_API_KEY is set and
+    falls back to the offline backend (with a one-line notice) when Claude fails."""
+    from .backends import offline
+    from .retrieve import open_retriever
+
+    retriever = open_retriever(settings)
+    if backend == "auto" and not os.environ.get("ANTHROPIC_API_KEY"):
+        print(f"{PROG}: no ANTHROPIC_API_KEY set; answering offline from the reference", file=sys.stderr)
+        backend = "offline"
+    if backend == "offline":
+        return offline.compose(question, retriever, lang_override=lang)
+    from .backends import claude
+
+    try:
+        return claude.answer(question, retriever, lang_override=lang, on_text=on_text)
+    except claude.ClaudeError as exc:
+        if backend == "claude":
+            raise
+        print(f"{PROG}: Claude failed ({exc}); answering offline instead", file=sys.stderr)
+        return offline.compose(question, retriever, lang_override=lang)
+
+
+def render_answer(answer) -> str:
+    zh = answer.language == "zh"
+    labels = ("假设", "问题", "来源", "转交") if zh else ("Assumptions", "Questions", "Sources", "Route")
+    out = [answer.answer.rstrip()]
+    if answer.assumptions:
+        out += ["", f"{labels[0]}:"] + [f"- {a}" for a in answer.assumptions]
+    if answer.clarifying_questions:
+        out += ["", f"{labels[1]}:"] + [f"{i}. {q}" for i, q in enumerate(answer.clarifying_questions, 1)]
+    if answer.route and answer.backend != "offline":  # the offline answer already carries the handoff
+        out += ["", f"{labels[3]}: {answer.route.skill} ({answer.route.reason})"]
+    if answer.sources:
+        sections = list(dict.fromkeys(s.section for s in answer.sources))
+        out += ["", f"{labels[2]}: " + ", ".join(sections)]
+    return "\n".join(out)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    question = _question(args, settings.max_query_chars)
+    answer = answer_question(question, args.backend, settings, lang=args.lang)
+    if args.json:
+        print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from . import index
 
@@ -122,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the query's)")
     search.set_defaults(func=cmd_search)
 
+    ask = sub.add_parser("ask", help="answer a question (offline unless ANTHROPIC_API_KEY is set)")
+    ask.add_argument("question", nargs="*", help="the question; - reads it from stdin")
+    ask.add_argument("--backend", choices=["auto", "offline", "claude"], default="auto",
+                     help="auto (default): Claude when ANTHROPIC_API_KEY is set, else offline")
+    ask.add_argument("--json", action="store_true", help="print the Answer as one JSON object")
+    ask.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
+    ask.set_defaults(func=cmd_ask)
+
     idx = sub.add_parser("index", help="build the retrieval index (it also builds itself when needed)")
     idx.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")
     idx.add_argument("--check", action="store_true", help="report whether the index is current (exit 1 if not)")
@@ -153,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, EmbedderSpecError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    except (IndexError_, CorpusError, EmbedderError) as exc:
+    except (IndexError_, CorpusError, EmbedderError, RuntimeError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

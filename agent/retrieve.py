@@ -49,6 +49,7 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]]) -> None:
         self.index = index
         self.embedder = embedder
+        self.glossary = glossary
         # Latin aliases match whole words only ("EU" must not fire inside "queue"), and
         # a term already in the query as a whole word is not added again.
         self._aliases = [(_word_pattern(alias), _word_pattern(term), term) for alias, term in glossary]
@@ -104,6 +105,14 @@ class Retriever:
             hits.append(hit)
             used += cost
         return hits
+
+    def section_hits(self, section: str, lang: Lang) -> list[Hit]:
+        """Every passage of one section, in document order (score 0: not ranked)."""
+        units = sorted(
+            (int(c["ordinal"]), unit_of(cid)) for cid, c in self.index.chunks.items()
+            if c["section"] == section and c["lang"] == lang
+        )
+        return [self._hit(unit, lang, 0.0, 0.0, 0.0) for _, unit in units]
 
     def _hit(self, unit: str, lang: Lang, score: float, dense: float, lexical: float) -> Hit:
         other = "zh" if lang == "en" else "en"

@@ -1,0 +1,1 @@
+"""Answer backends: `offline` (deterministic, no network; the default) and `claude`."""
