@@ -121,6 +121,8 @@ def answer_question(question: str, backend: str, settings, lang=None, on_text=No
 
     try:
         return claude.answer(question, retriever, lang_override=lang, on_text=on_text)
+    except claude.MissingKeyError as exc:
+        raise UsageError(str(exc)) from None
     except claude.ClaudeError as exc:
         if backend == "claude":
             raise

@@ -55,3 +55,10 @@ class Messages(list):
 @pytest.fixture
 def messages() -> Messages:
     return Messages()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_anthropic(monkeypatch):
+    """No test may reach the real API: drop any key and base URL from the environment."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)

@@ -210,9 +210,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     if route is not None:
         body.extend(_handoff_lines(route, lang, bool(hits), handoff(route.skill, route.reason)))
 
-    assumptions = assumptions_for(ctx, question, lang, uses_pricing, other_language) if hits else []
-    if route is not None and not hits:
-        assumptions = [words["routed_assumption"]]
+    if hits:
+        assumptions = assumptions_for(ctx, question, lang, uses_pricing, other_language)
+    else:
+        assumptions = assumptions_for(ctx, question, lang, False, other_language)[:1] if other_language else []
+        if route is not None:
+            assumptions.append(words["routed_assumption"])
     if hits:
         questions = clarifying_questions(ctx, lang, found=True, about_pricing=uses_pricing)
     elif route is None:

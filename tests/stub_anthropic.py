@@ -1,0 +1,103 @@
+"""A local stand-in for the Anthropic Messages API, for tests that run the real SDK.
+
+It serves POST /v1/messages from a script of responses (JSON, or server-sent events when
+the request asks to stream) and records every request it receives."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+Reply = tuple[int, dict[str, Any]] | Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+def text(value: str) -> dict[str, Any]:
+    return {"type": "text", "text": value}
+
+
+def tool_use(name: str, input: Any, id: str = "toolu_01") -> dict[str, Any]:
+    return {"type": "tool_use", "id": id, "name": name, "input": input}
+
+
+def message(*blocks: dict[str, Any], stop_reason: str | None = None) -> tuple[int, dict[str, Any]]:
+    stop = stop_reason or ("tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn")
+    return 200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "stub-model", "content": list(blocks),
+                 "stop_reason": stop, "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 5}}
+
+
+def error(status: int, kind: str = "api_error") -> tuple[int, dict[str, Any]]:
+    return status, {"type": "error", "error": {"type": kind, "message": f"stub {status}"}}
+
+
+def _sse(body: dict[str, Any]) -> bytes:
+    events = [("message_start", {"type": "message_start", "message": {**body, "content": [], "stop_reason": None}})]
+    for i, block in enumerate(body["content"]):
+        if block["type"] == "text":
+            events.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                                   "content_block": {"type": "text", "text": ""}}))
+            for piece in [block["text"][j:j + 7] for j in range(0, len(block["text"]), 7)]:
+                events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                       "delta": {"type": "text_delta", "text": piece}}))
+        else:
+            events.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                                   "content_block": {**block, "input": {}}}))
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                   "delta": {"type": "input_json_delta",
+                                                             "partial_json": json.dumps(block["input"])}}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+    events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": body["stop_reason"],
+                                                                         "stop_sequence": None},
+                                     "usage": {"output_tokens": 5}}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
+
+
+class StubAnthropic:
+    def __init__(self) -> None:
+        self.script: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                stub.requests.append(body)
+                stub.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if self.path.rstrip("/") != "/v1/messages":
+                    status, payload = error(404, "not_found_error")
+                elif not stub.script:
+                    status, payload = error(500)
+                else:
+                    reply = stub.script.popleft()
+                    status, payload = reply(body) if callable(reply) else reply
+                streaming = body.get("stream") and status == 200
+                data = _sse(payload) if streaming else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "text/event-stream" if streaming else "application/json")
+                self.send_header("retry-after", "0")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "StubAnthropic":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
