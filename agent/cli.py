@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 PROG = "sales-iterable"
@@ -130,22 +131,6 @@ def answer_question(question: str, backend: str, settings, lang=None, on_text=No
         return offline.compose(question, retriever, lang_override=lang)
 
 
-def render_answer(answer) -> str:
-    zh = answer.language == "zh"
-    labels = ("假设", "问题", "来源", "转交") if zh else ("Assumptions", "Questions", "Sources", "Route")
-    out = [answer.answer.rstrip()]
-    if answer.assumptions:
-        out += ["", f"{labels[0]}:"] + [f"- {a}" for a in answer.assumptions]
-    if answer.clarifying_questions:
-        out += ["", f"{labels[1]}:"] + [f"{i}. {q}" for i, q in enumerate(answer.clarifying_questions, 1)]
-    if answer.route and answer.backend != "offline":  # the offline answer already carries the handoff
-        out += ["", f"{labels[3]}: {answer.route.skill} ({answer.route.reason})"]
-    if answer.sources:
-        sections = list(dict.fromkeys(s.section for s in answer.sources))
-        out += ["", f"{labels[2]}: " + ", ".join(sections)]
-    return "\n".join(out)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     question = _question(args, settings.max_query_chars)
@@ -153,7 +138,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     else:
+        from .repl import render_answer
+
         print(render_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from . import repl
+
+    if args.backend == "claude" and not os.environ.get("ANTHROPIC_API_KEY"):
+        raise UsageError("the claude backend needs an API key: export ANTHROPIC_API_KEY=... (or use --backend offline)")
+    return repl.run(_settings(args), backend=args.backend, lang=args.lang)
+
+
+def cmd_install_skill(args: argparse.Namespace) -> int:
+    from .install import install_skill
+
+    if args.dest:
+        dest = Path(args.dest).expanduser()
+    elif args.project:
+        dest = Path.cwd() / ".claude" / "skills" / "sales-iterable"
+    else:
+        dest = Path.home() / ".claude" / "skills" / "sales-iterable"
+    for line in install_skill(_settings(args).skill_dir, dest, force=args.force):
+        print(line)
     return 0
 
 
@@ -200,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
     ask.set_defaults(func=cmd_ask)
 
+    chat = sub.add_parser("chat", help="a conversation in the terminal (/help inside for commands)")
+    chat.add_argument("--backend", choices=["auto", "offline", "claude"], default="auto")
+    chat.add_argument("--lang", choices=["auto", "en", "zh"], default="auto")
+    chat.set_defaults(func=cmd_chat)
+
+    inst = sub.add_parser("install-skill", help="install the /sales-iterable skill for Claude Code")
+    where = inst.add_mutually_exclusive_group()
+    where.add_argument("--user", action="store_true", help="into ~/.claude/skills/ (default)")
+    where.add_argument("--project", action="store_true", help="into ./.claude/skills/")
+    where.add_argument("--dest", help="into this directory")
+    inst.add_argument("--force", action="store_true", help="overwrite a locally edited copy")
+    inst.set_defaults(func=cmd_install_skill)
+
     idx = sub.add_parser("index", help="build the retrieval index (it also builds itself when needed)")
     idx.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")
     idx.add_argument("--check", action="store_true", help="report whether the index is current (exit 1 if not)")
@@ -231,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, EmbedderSpecError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    except (IndexError_, CorpusError, EmbedderError, RuntimeError) as exc:
+    except (IndexError_, CorpusError, EmbedderError, RuntimeError) as exc:  # InstallError, ClaudeError too
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -144,7 +144,9 @@ def answer(
     client: Any = None,
     lang_override: Lang | None = None,
     on_text: Callable[[str], None] | None = None,
+    history: list[tuple[str, str]] | None = None,
 ) -> Answer:
+    """Answer `question`; `history` is the conversation so far as (question, answer) pairs."""
     config = config or ClaudeConfig()
     client = client or make_client(config)
     question = strip_invocation(question)
@@ -154,7 +156,10 @@ def answer(
     by_name = {t.name: t for t in tools}
     everything = [*tools, SUBMIT]
     user = question if lang_override is None else f"{question}\n\n(Answer in {'Chinese' if lang == 'zh' else 'English'}.)"
-    messages: list[dict[str, Any]] = [{"role": "user", "content": user}]
+    messages: list[dict[str, Any]] = []
+    for past_question, past_answer in history or []:
+        messages += [{"role": "user", "content": past_question}, {"role": "assistant", "content": past_answer}]
+    messages.append({"role": "user", "content": user})
     seen_sources: dict[str, str] = {}
     routed: Route | None = None
     faults = 0

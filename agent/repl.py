@@ -1,0 +1,269 @@
+"""`sales-iterable chat`: a multi-turn REPL over the same backends as `ask`.
+
+Follow-ups use the conversation: "and what about push?" or "why?" are answered together
+with the previous question, and "用中文回答" / "answer in English" re-answer it in that
+language. Slash commands control the session; Ctrl-C cancels the answer in progress,
+Ctrl-D exits. With the Claude backend the answer streams as it is written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+from .policy import Answer, Lang, strip_invocation
+
+COMMANDS = {
+    "/help": "show this list",
+    "/sources": "the passages behind the last answer",
+    "/lang auto|en|zh": "answer language (auto: the question's)",
+    "/backend auto|offline|claude": "which backend answers",
+    "/reset": "forget the conversation",
+    "/exit": "leave (Ctrl-D works too)",
+}
+_TO_ZH = re.compile(r"^(请)?(用|以)?中文(回答|回复|说)?[吧。!!]*$|^(in|answer in) chinese[.!]*$", re.I)
+_TO_EN = re.compile(r"^(请)?(用|以)?英文(回答|回复|说)?[吧。!!]*$|^(please )?(answer |reply )?in english( please)?[.!]*$", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(and|also|what about|how about|then|but|ok(ay)?,? (and|what about)|why|how come|那|还有|那么|如果|为什么|怎么会|为啥)\b",
+    re.I,
+)
+HISTORY_LENGTH = 1000
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: Answer
+
+
+@dataclass
+class Session:
+    backend: str = "auto"
+    lang: str = "auto"
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def last(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+
+def resolve(line: str, session: Session) -> tuple[str, Lang | None]:
+    """The question to answer for `line`, and a language it asks for, using the session."""
+    text = strip_invocation(line)
+    previous = session.last.question if session.last else None
+    if previous and _TO_ZH.match(text):
+        session.lang = "zh"
+        return previous, "zh"
+    if previous and _TO_EN.match(text):
+        session.lang = "en"
+        return previous, "en"
+    wanted: Lang | None = session.lang if session.lang in ("en", "zh") else None  # type: ignore[assignment]
+    if previous and (_FOLLOW_UP.match(text) or len(text.split()) <= 3 and len(text) <= 20):
+        return f"{text} ({previous})", wanted
+    return text, wanted
+
+
+def render_answer(answer: Answer) -> str:
+    zh = answer.language == "zh"
+    labels = ("假设", "问题", "来源", "转交") if zh else ("Assumptions", "Questions", "Sources", "Route")
+    out = [answer.answer.rstrip()]
+    if answer.assumptions:
+        out += ["", f"{labels[0]}:"] + [f"- {a}" for a in answer.assumptions]
+    if answer.clarifying_questions:
+        out += ["", f"{labels[1]}:"] + [f"{i}. {q}" for i, q in enumerate(answer.clarifying_questions, 1)]
+    if answer.route and answer.backend != "offline":  # the offline answer already carries the handoff
+        out += ["", f"{labels[3]}: {answer.route.skill} ({answer.route.reason})"]
+    if answer.sources:
+        sections = list(dict.fromkeys(s.section for s in answer.sources))
+        out += ["", f"{labels[2]}: " + ", ".join(sections)]
+    return "\n".join(out)
+
+
+class Repl:
+    def __init__(self, settings, backend: str = "auto", lang: str = "auto", out: TextIO | None = None,
+                 err: TextIO | None = None) -> None:
+        self.settings = settings
+        self.session = Session(backend=backend, lang=lang)
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.retriever = None
+
+    # --- output -----------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def show(self, answer: Answer) -> None:
+        text = render_answer(answer)
+        if self.out.isatty():
+            from rich.console import Console
+            from rich.markdown import Markdown
+
+            Console(file=self.out).print(Markdown(text.replace("\n", "  \n")))
+        else:
+            self.say(text)
+
+    # --- setup ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from .retrieve import open_retriever
+
+        self.retriever = open_retriever(self.settings, progress=lambda m: print(m, file=self.err, flush=True))
+        # Load what the first answer needs now, so it is not paid for after the prompt.
+        from .backends import offline  # noqa: F401
+
+        offline.compose("How do I use Studio?", self.retriever)  # loads the embedding model's weights
+        if self.out.isatty():
+            import rich.markdown  # noqa: F401
+        manifest = self.retriever.index.manifest
+        where = self.settings.chroma_url or str(self.settings.data_dir)
+        self.say(f"sales-iterable chat · backend {self.effective_backend()} · index {manifest['chunks']} passages "
+                 f"({manifest['embedder']}, {where}) · /help for commands, Ctrl-D to exit")
+
+    def effective_backend(self) -> str:
+        if self.session.backend == "auto":
+            return "claude" if os.environ.get("ANTHROPIC_API_KEY") else "offline"
+        return self.session.backend
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def command(self, line: str) -> bool:
+        """Run a slash command; False means leave."""
+        name, _, arg = line.strip().partition(" ")
+        arg = arg.strip()
+        if name in ("/exit", "/quit"):
+            return False
+        if name == "/help":
+            for usage, what in COMMANDS.items():
+                self.say(f"  {usage:30s} {what}")
+            self.say("  anything else is a question; /sales-iterable <question> works too")
+        elif name == "/sources":
+            self.sources()
+        elif name == "/lang" and arg in ("auto", "en", "zh"):
+            self.session.lang = arg
+            self.say(f"language: {arg}")
+        elif name == "/backend" and arg in ("auto", "offline", "claude"):
+            if arg == "claude" and not os.environ.get("ANTHROPIC_API_KEY"):
+                self.say("the claude backend needs ANTHROPIC_API_KEY; staying on " + self.session.backend)
+            else:
+                self.session.backend = arg
+                self.say(f"backend: {arg} ({self.effective_backend()})")
+        elif name == "/reset":
+            self.session.turns.clear()
+            self.say("conversation cleared")
+        else:
+            self.say(f"unknown command {line.strip()!r}; commands: " + ", ".join(c.split()[0] for c in COMMANDS))
+        return True
+
+    def sources(self) -> None:
+        last = self.session.last
+        if not last or not last.answer.sources:
+            self.say("no sources yet: ask a question first" if not last else "the last answer used no passages")
+            return
+        chunks = self.retriever.index.chunks
+        for source in last.answer.sources:
+            chunk = chunks.get(source.id, {})
+            self.say(f"[{source.section}] {chunk.get('heading', '')} ({source.id})")
+            for line in chunk.get("text", "").splitlines():
+                self.say(f"    {line}")
+
+    # --- answering --------------------------------------------------------------------------
+
+    def ask(self, line: str) -> None:
+        from .backends import offline
+
+        limit = self.settings.max_query_chars
+        if len(line) > limit:
+            print(f"(question truncated from {len(line)} to {limit} characters)", file=self.err, flush=True)
+            line = line[:limit]
+        question, lang = resolve(line, self.session)
+        backend = self.effective_backend()
+        if backend == "offline":
+            answer = offline.compose(question, self.retriever, lang_override=lang)
+        else:
+            answer = self._ask_claude(question, lang)
+        self.session.turns.append(Turn(question=question, answer=answer))
+        self.show(answer)
+
+    def _ask_claude(self, question: str, lang: Lang | None) -> Answer:
+        from .backends import claude, offline
+
+        streamed: list[str] = []
+
+        def on_text(piece: str) -> None:
+            streamed.append(piece)
+            print(piece, end="", file=self.out, flush=True)
+
+        history = [(t.question, t.answer.answer) for t in self.session.turns[-4:]]
+        try:
+            answer = claude.answer(question, self.retriever, lang_override=lang, on_text=on_text, history=history)
+        except claude.ClaudeError as exc:
+            if streamed:
+                self.say()
+            if self.session.backend == "claude":
+                raise
+            print(f"Claude failed ({exc}); answering offline instead", file=self.err, flush=True)
+            return offline.compose(question, self.retriever, lang_override=lang)
+        if streamed:
+            self.say("\n")
+        return answer
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def loop(self, read: Callable[[str], str] = input) -> int:
+        while True:
+            try:
+                line = read("› ")
+            except EOFError:
+                self.say()
+                return 0
+            except KeyboardInterrupt:  # at the prompt: a fresh line, like a shell
+                self.say()
+                continue
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("/") and not line.lstrip().startswith("/sales-iterable"):
+                if not self.command(line):
+                    return 0
+                continue
+            try:
+                self.ask(line)
+            except KeyboardInterrupt:
+                self.say("\n(answer cancelled)")
+            except Exception as exc:  # one bad turn must not end the conversation
+                self.say(f"error: {type(exc).__name__}: {exc}")
+
+
+def _setup_line_editing(history_file) -> Callable[[], None]:
+    """readline line editing with a persistent history file; returns the saver."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platforms without readline
+        return lambda: None
+    try:
+        readline.read_history_file(str(history_file))
+    except (FileNotFoundError, OSError):
+        pass
+    readline.set_history_length(HISTORY_LENGTH)
+
+    def save() -> None:
+        try:
+            history_file.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(str(history_file))
+        except OSError:
+            pass
+
+    return save
+
+
+def run(settings, backend: str = "auto", lang: str = "auto") -> int:
+    repl = Repl(settings, backend=backend, lang=lang)
+    repl.start()
+    save = _setup_line_editing(settings.data_dir / "chat_history") if sys.stdin.isatty() else (lambda: None)
+    try:
+        return repl.loop()
+    finally:
+        save()
