@@ -166,6 +166,61 @@ def cmd_install_skill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from . import evaluate
+    from .backends.claude import MissingKeyError
+
+    settings = _settings(args)
+    if args.replay and args.compare:
+        raise UsageError("--compare needs fresh answers; it cannot be combined with --replay")
+    if not 0 <= args.min_pass_rate <= 1:
+        raise UsageError("--min-pass-rate is a fraction between 0 and 1, e.g. 0.8")
+    paths = [Path(p) for p in args.cases] if args.cases else [settings.evals_dir]
+    try:
+        loaded, retrieval_cases = evaluate.load_case_files(paths)
+    except evaluate.CaseFileError as exc:
+        raise UsageError(str(exc)) from None
+    cases = [case for _, case in loaded]
+    from .retrieve import open_retriever
+
+    retriever = open_retriever(settings)
+    try:
+        run = evaluate.run_cases(cases, retriever, backend=args.backend, judge=args.judge,
+                                 record=Path(args.record) if args.record else None,
+                                 replay=Path(args.replay) if args.replay else None)
+        baseline = None
+        if args.compare:
+            base_run = evaluate.run_cases(cases, retriever, backend=args.backend, use_retrieval=False)
+            baseline = evaluate.benchmark(base_run, None)
+    except MissingKeyError as exc:
+        raise UsageError(str(exc)) from None
+    except evaluate.CaseFileError as exc:
+        raise UsageError(str(exc)) from None
+    retrieval = evaluate.score_retrieval(retriever, retrieval_cases) if retrieval_cases else None
+    bench = evaluate.benchmark(run, retrieval)
+    out = Path(args.out) if args.out else settings.data_dir / "eval-runs" / _time.strftime("%Y%m%d-%H%M%S")
+    report = evaluate.write_outputs(out, run, bench, baseline)
+    rate = bench["overall"]["pass_rate"] or 0.0
+    if args.json:
+        print(json.dumps({**bench, "baseline": baseline, "report": str(report)}, ensure_ascii=False))
+    else:
+        o = bench["overall"]
+        print(f"pass rate {rate:.1%} ({o['passed']} passed, {o['failed']} failed, {o['ungraded']} ungraded) "
+              f"over {len(cases)} cases")
+        for family, s in bench["per_family"].items():
+            print(f"  {family:16s} {evaluate._pct(s['pass_rate']):>5s}  ({s['passed']}/{s['passed'] + s['failed']})")
+        if bench["routing_accuracy"] is not None:
+            print(f"routing accuracy {bench['routing_accuracy']:.0%}")
+        if baseline:
+            print(f"without retrieval: {evaluate._pct(baseline['overall']['pass_rate'])}")
+        for lang, m in (retrieval or {}).items():
+            print(f"retrieval {lang}: recall@5 {m['recall@5']:.2f}, MRR {m['mrr']:.2f} ({m['cases']} cases)")
+        print(f"report: {report}")
+    return 0 if rate >= args.min_pass_rate else 1
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from . import index
 
@@ -221,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dest", help="into this directory")
     inst.add_argument("--force", action="store_true", help="overwrite a locally edited copy")
     inst.set_defaults(func=cmd_install_skill)
+
+    ev = sub.add_parser("eval", help="score answers against the eval cases (offline by default)")
+    ev.add_argument("--cases", nargs="+", metavar="PATH", help="case files or folders (default: the bundled evals/)")
+    ev.add_argument("--backend", choices=["offline", "claude"], default="offline")
+    ev.add_argument("--judge", action="store_true", help="let Claude grade checks with no deterministic form (needs a key)")
+    rec = ev.add_mutually_exclusive_group()
+    rec.add_argument("--record", metavar="DIR", help="save every transcript (keys scrubbed) to DIR")
+    rec.add_argument("--replay", metavar="DIR", help="re-score transcripts saved with --record, no model calls")
+    ev.add_argument("--compare", action="store_true", help="also run without retrieval and show the lift")
+    ev.add_argument("--out", metavar="DIR", help="where grading files and the report go")
+    ev.add_argument("--json", action="store_true", help="print the benchmark summary as JSON")
+    ev.add_argument("--min-pass-rate", type=float, default=0.0, metavar="X", help="exit 1 below this pass rate (0-1)")
+    ev.set_defaults(func=cmd_eval)
 
     idx = sub.add_parser("index", help="build the retrieval index (it also builds itself when needed)")
     idx.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     corpus_dir: Path = Field(default_factory=lambda: _data_root("corpus"))
     skill_dir: Path = Field(default_factory=lambda: _data_root("skill") / "sales-iterable")
+    evals_dir: Path = Field(default_factory=lambda: _data_root("evals"))
     # use | e5 | hash | st:<sentence-transformers model name or path>
     embedder: str = "use"
     chroma_url: str | None = None

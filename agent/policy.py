@@ -18,9 +18,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from .config import get_settings
 from .corpus import detect_language as dominant_language
-from .corpus import han_count, has_cjk
+from .corpus import Lang, han_count, has_cjk
 
-Lang = Literal["en", "zh"]
 MAX_QUESTIONS = 2
 SKILL_INVOCATION = "/sales-iterable"
 
@@ -189,12 +188,12 @@ ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "Marketing ops/admin": ("admin", "marketing ops", "mops", "project owner", "管理员", "营销运营"),
 }
 GOAL_WORDS: dict[str, tuple[str, ...]] = {
-    "Troubleshoot": ("not working", "isn't working", "doesn't work", "not delivering", "failing", "fails", "failed",
+    "Troubleshoot": ("troubleshoot", "debug", "not showing up", "not working", "isn't working", "doesn't work", "not delivering", "failing", "fails", "failed",
                      "error", "broken", "wrong", "why are", "why is", "why do", "not receiving", "can't", "cannot",
                      "stuck", "429", "收不到", "失败", "报错", "不工作", "不生效", "异常", "为什么", "出错", "排查"),
     "Optimize": ("optimize", "improve", "increase", "boost", "better", "reduce", "lift", "best practice", "优化", "提升",
                  "提高", "改进", "降低"),
-    "Set up": ("set up", "setup", "create", "build", "configure", "get started", "first time", "enable", "connect",
+    "Set up": ("set up", "setting up", "setup", "create", "build", "configure", "get started", "first time", "enable", "connect",
                "sync", "integrate", "how do i", "how can i", "how to", "搭建", "创建", "设置", "配置", "开启", "接入",
                "同步", "怎么", "如何", "对接"),
     "Understand": ("what is", "what are", "how does", "explain", "difference", "which", "是什么", "区别", "哪些", "原理",

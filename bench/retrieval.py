@@ -1,4 +1,4 @@
-"""Retrieval quality and speed on the dev set (bench/devset.jsonl).
+"""Retrieval quality and speed on the dev set (evals/retrieval.json).
 
 Prints recall@1, recall@5 and MRR per language for BM25 alone, dense alone and hybrid,
 the lift of the glossary bridge on Chinese questions, and warm query latency.
@@ -20,11 +20,13 @@ from agent.config import Settings
 from agent.corpus import detect_language
 from agent.retrieve import Retriever, open_retriever
 
-DEVSET = Path(__file__).with_name("devset.jsonl")
+DEVSET = Path(__file__).resolve().parents[1] / "evals" / "retrieval.json"
 
 
 def load_devset(path: Path = DEVSET) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The retrieval cases as {"q", "lang", "expect", "tags"}."""
+    cases = json.loads(path.read_text(encoding="utf-8"))["retrieval_cases"]
+    return [{"q": c["query"], "lang": c["language"], "expect": c["expect"], "tags": c.get("tags", [])} for c in cases]
 
 
 def first_relevant_rank(retriever: Retriever, case: dict, k: int, **kw) -> int | None:
@@ -62,7 +64,7 @@ def misses(retriever: Retriever, cases: list[dict], k: int = 5) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedders", default="e5")
+    parser.add_argument("--embedders", default="use,e5")
     parser.add_argument("--data-dir", type=Path, default=None, help="index location (default: a fresh temp dir)")
     parser.add_argument("--misses", action="store_true", help="list questions not answered at rank 1")
     args = parser.parse_args()

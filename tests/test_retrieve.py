@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-DEVSET = Path(__file__).resolve().parents[1] / "bench" / "devset.jsonl"
+DEVSET = Path(__file__).resolve().parents[1] / "evals" / "retrieval.json"
 
 
 def _first_relevant(hits, expect):
@@ -12,13 +12,13 @@ def _first_relevant(hits, expect):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_dev_set_recall_and_mrr_per_language(retriever, lang):
-    cases = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines() if line.strip()]
-    cases = [c for c in cases if c["lang"] == lang]
-    ranks = [_first_relevant(retriever.search(c["q"], k=5), c["expect"]) for c in cases]
+    cases = json.loads(DEVSET.read_text(encoding="utf-8"))["retrieval_cases"]
+    cases = [c for c in cases if c["language"] == lang]
+    ranks = [_first_relevant(retriever.search(c["query"], k=5), c["expect"]) for c in cases]
     recall5 = sum(r is not None for r in ranks) / len(ranks)
     mrr = sum(1 / r for r in ranks if r) / len(ranks)
     # The targets; bench/retrieval.py prints the exact figures.
-    assert recall5 >= 0.97, [c["q"] for c, r in zip(cases, ranks) if r is None]
+    assert recall5 >= 0.97, [c["query"] for c, r in zip(cases, ranks) if r is None]
     assert mrr >= 0.85
 
 

@@ -145,6 +145,7 @@ def answer(
     lang_override: Lang | None = None,
     on_text: Callable[[str], None] | None = None,
     history: list[tuple[str, str]] | None = None,
+    use_retrieval: bool = True,
 ) -> Answer:
     """Answer `question`; `history` is the conversation so far as (question, answer) pairs."""
     config = config or ClaudeConfig()
@@ -153,6 +154,8 @@ def answer(
     lang, _ = detect_language(question)
     lang = lang_override or lang
     tools = make_tools(retriever, budget_tokens=config.budget_tokens)
+    if not use_retrieval:  # the eval baseline: the model on its own knowledge
+        tools = [t for t in tools if t.name != "search_reference"]
     by_name = {t.name: t for t in tools}
     everything = [*tools, SUBMIT]
     user = question if lang_override is None else f"{question}\n\n(Answer in {'Chinese' if lang == 'zh' else 'English'}.)"

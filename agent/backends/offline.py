@@ -124,23 +124,27 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
 
 
 def select_passages(hits: list[Hit], retriever: Retriever, lang: Lang, troubleshooting: bool = False) -> list[Hit]:
-    """Up to two sections the question is really about, each whole when small (a section's
-    own sequence reads better than scattered hits), then the other relevant hits by rank.
-    A section qualifies when it holds the top hit or at least two of the hits."""
+    """Up to two sections the question is really about, each whole when it is a small list
+    (a section's own sequence reads better than scattered hits), then the other relevant
+    hits by rank.
+    A section qualifies when it holds one of the top two hits or at least two of the hits."""
     if not hits:
         return []
     count: dict[str, int] = {}
     for hit in hits:
         count[hit.section] = count.get(hit.section, 0) + 1
     ranked = sorted(count, key=lambda s: (-count[s], next(i for i, h in enumerate(hits) if h.section == s)))
-    topics = [s for s in ranked if count[s] >= 2 or s == hits[0].section][:TOPIC_SECTIONS]
+    leaders = {h.section for h in hits[:2]}
+    topics = [s for s in ranked if count[s] >= 2 or s in leaders][:TOPIC_SECTIONS]
     if troubleshooting:  # a symptom question reads the troubleshooting entry first
         in_troubleshooting = {h.section for h in hits if "troubleshooting" in h.section_path}
         topics.sort(key=lambda s: s not in in_troubleshooting)
     chosen: list[Hit] = []
     for section in topics:
         whole = retriever.section_hits(section, lang)
-        chosen += whole if len(whole) <= WHOLE_SECTION else [h for h in hits if h.section == section]
+        # Table rows are separate items (one channel, one endpoint): only their hits belong.
+        expand = len(whole) <= WHOLE_SECTION and not any(h.text.startswith("|") for h in whole)
+        chosen += whole if expand else [h for h in hits if h.section == section]
     seen = {h.id for h in chosen}
     chosen += [h for h in hits if h.id not in seen]
     return chosen[:MAX_PASSAGES]
