@@ -76,8 +76,15 @@ def test_offline_conversation(chat_env):
     assert "welcome journey in Studio" in history.read_text(encoding="utf-8")
 
 
-def test_slash_commands_change_language_and_backend(chat_env):
-    child = spawn(chat_env, "--backend", "offline")
+def test_slash_commands_change_language_and_backend(chat_env, tmp_path):
+    fresh = {**chat_env, "SALES_ITERABLE_DATA_DIR": str(tmp_path / "fresh")}  # no index yet: built on start
+    child = pexpect.spawn(COMMAND, ["chat", "--backend", "offline"], env=fresh, encoding="utf-8", timeout=120,
+                          dimensions=(50, 220))
+    child.expect("building index")
+    child.expect("embedded 266/266")
+    child.expect(PROMPT)
+    child.sendintr()  # Ctrl-C at the prompt: a fresh prompt, not an exit
+    child.expect(PROMPT)
     child.sendline("/lang zh")
     child.expect("language: zh")
     child.expect(PROMPT)
@@ -133,3 +140,13 @@ def test_follow_ups_use_the_conversation():
     assert resolve("why?", session)[0].startswith("why? (How do I A/B")
     assert resolve("answer in English please", session) == ("How do I A/B test subject lines?", "en")
     assert resolve("/sales-iterable What is Studio and how do journeys start?", session)[0].startswith("What is Studio")
+
+
+def test_piped_chat_prints_plain_text(chat_env):
+    import subprocess
+
+    done = subprocess.run([COMMAND, "chat", "--backend", "offline"], env=chat_env, capture_output=True, text=True,
+                          input="What is Studio?\n/sources\n", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b[" not in done.stdout  # no terminal escapes when stdout is not a terminal
+    assert "[studio]" in done.stdout and "\nSources: studio" in done.stdout
