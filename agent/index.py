@@ -27,7 +27,7 @@ import numpy as np
 
 from .config import Settings
 from .corpus import CHUNKER_VERSION, Chunk, corpus_hash, load_chunks
-from .embed import Embedder, embedder_id, make_embedder
+from .embed import Embedder, embedder_for, embedder_id
 
 POINTER = "sales-iterable-current"
 COLLECTION_PREFIX = "si-"
@@ -259,7 +259,7 @@ def build(
             return current
         started = time.perf_counter()
         chunks = load_chunks(settings.corpus_dir)
-        embedder = embedder or make_embedder(settings.embedder)
+        embedder = embedder or embedder_for(settings)
         if embedder.id != expected["embedder"]:
             raise IndexError_(f"embedder {embedder.id} does not match the configured {expected['embedder']}")
         name = f"{COLLECTION_PREFIX}{expected['corpus_hash'][:8]}-{time.time_ns()}"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from .config import Settings
 from .corpus import Lang, detect_language, has_cjk, load_glossary
-from .embed import Embedder, make_embedder
+from .embed import Embedder, embedder_for
 from .index import Index, Progress, lexical_tokens, open_index, stderr_progress, unit_of
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -134,6 +134,6 @@ class Retriever:
 
 
 def open_retriever(settings: Settings, progress: Progress = stderr_progress, embedder: Embedder | None = None) -> Retriever:
-    embedder = embedder or make_embedder(settings.embedder)
+    embedder = embedder or embedder_for(settings)
     index = open_index(settings, progress=progress, embedder=embedder)
     return Retriever(index, embedder, load_glossary(settings.corpus_dir))

@@ -68,3 +68,23 @@ def test_use_fast_tokenizer_matches_the_bundled_one(use_embedder):
     texts += ["苹果手机收不到推送", "Ｆｕｌｌｗｉｄｔｈ　①②", "emoji 🎉 ñ ß"]
     for text in texts:
         assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(text), text
+
+
+def test_use_weight_cache_gives_identical_vectors(tmp_path, use_embedder):
+    from agent.embed import USEEmbedder
+
+    texts = ["苹果手机收不到推送", "How do I build a welcome journey?", "POST /api/users/bulkUpdate"]
+    reference = use_embedder.embed_passages(texts)
+    first = USEEmbedder(cache_dir=tmp_path)  # unpacks the packaged weights into the cache
+    assert np.array_equal(first.embed_passages(texts), reference)
+    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "complete").is_file()
+    cached = USEEmbedder(cache_dir=tmp_path)  # memory-maps the cache
+    assert np.array_equal(cached.embed_passages(texts), reference)
+    assert isinstance(cached._model._backend.table, np.memmap)
+    np.testing.assert_array_equal(cached.embed_query(texts[0]), use_embedder.embed_query(texts[0]))
+    # a damaged cache is rebuilt, not trusted
+    cache = next(tmp_path.iterdir())
+    (cache / "rest.npz").write_bytes(b"broken")
+    repaired = USEEmbedder(cache_dir=tmp_path)
+    assert np.array_equal(repaired.embed_passages(texts), reference)
+    assert isinstance(USEEmbedder(cache_dir=tmp_path).embed_query("x"), np.ndarray)
