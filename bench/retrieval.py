@@ -21,6 +21,7 @@ from agent.corpus import detect_language
 from agent.retrieve import Retriever, open_retriever
 
 DEVSET = Path(__file__).resolve().parents[1] / "evals" / "retrieval.json"
+HOLDOUT = DEVSET.with_name("retrieval-holdout.json")
 
 
 def load_devset(path: Path = DEVSET) -> list[dict]:
@@ -89,6 +90,9 @@ def main() -> int:
         print(f"cross-lingual, {len(zh)} zh questions naming products in Chinese (hybrid): zh passages only r@5 {alone['r@5']:.2f} mrr {alone['mrr']:.2f}"
               f" -> + aligned pairs r@5 {off['r@5']:.2f} mrr {off['mrr']:.2f}"
               f" -> + glossary bridge r@5 {on['r@5']:.2f} mrr {on['mrr']:.2f}")
+        held = score(retriever, load_devset(HOLDOUT))
+        print("held-out (hybrid) " + "  ".join(
+            f"{lang}: r@1 {m['r@1']:.2f} r@5 {m['r@5']:.2f} mrr {m['mrr']:.2f}" for lang, m in held.items()))
         timings = []
         for case in cases:
             t = time.perf_counter()
