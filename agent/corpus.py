@@ -271,6 +271,11 @@ def _table_row_as_fields(header: str, row: str) -> str:
 Unit = tuple[dict[Lang, str], dict[Lang, str]]  # (display text, retrieval text) per language
 
 
+def _bullets(group: dict[Lang, list[str]]) -> Unit:
+    text = {lang: "\n".join(f"- {x}" for x in items) for lang, items in group.items()}
+    return text, text
+
+
 def _section_units(sec: dict[Lang, Section]) -> list[tuple[Unit, dict[Lang, str]]]:
     """((text, retrieval text), lead) per language for each chunk of a section pair."""
     units: list[tuple[Unit, dict[Lang, str]]] = []
@@ -288,20 +293,15 @@ def _section_units(sec: dict[Lang, Section]) -> list[tuple[Unit, dict[Lang, str]
                 units.append(((text, fields), lead))
         else:
             group: dict[Lang, list[str]] = {lang: [] for lang in LANGS}
-
-            def emit() -> None:
-                text = {lang: "\n".join(f"- {x}" for x in group[lang]) for lang in LANGS}
-                units.append(((text, text), lead))
-
             for i in range(len(pair["en"].items)):
                 item = {lang: b.items[i] for lang, b in pair.items()}
                 size = max(count_tokens("\n".join(group[lang] + [item[lang]])) for lang in LANGS)
                 if group["en"] and size > GROUP_TOKENS:
-                    emit()
+                    units.append((_bullets(group), lead))
                     group = {lang: [] for lang in LANGS}
                 for lang in LANGS:
                     group[lang].append(item[lang])
-            emit()
+            units.append((_bullets(group), lead))
     return units
 
 

@@ -8,7 +8,6 @@ whole bilingual reference.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess

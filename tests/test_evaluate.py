@@ -1,7 +1,6 @@
 """`sales-iterable eval`: case files, scoring, reports, record/replay, the judge."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest

@@ -56,6 +56,7 @@ def test_offline_conversation(chat_env):
     child.expect(r"\[\w[\w-]*\] ")
     child.expect(PROMPT)
     routed = ask(child, "How do I set up SPF and DKIM for my domain?", until="sales-deliverability")
+    assert "npx skills add sales-skills/sales --skills sales-deliverability" in routed
     child.sendline("")
     child.sendline("/nope")
     child.expect("unknown command '/nope'")

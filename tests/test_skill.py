@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from agent.install import RECORD
 from agent.policy import parse_skill
