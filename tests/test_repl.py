@@ -42,6 +42,14 @@ def ask(child, line, until="Sources|来源"):
     return shown + child.before
 
 
+def command(child, line, *expected):
+    """Send one line and wait for each expected pattern, then for the next prompt."""
+    child.sendline(line)
+    for pattern in expected:
+        child.expect(pattern)
+    child.expect(PROMPT)
+
+
 def test_offline_conversation(chat_env):
     child = spawn(chat_env, "--backend", "offline")
     banner = child.before
@@ -52,19 +60,12 @@ def test_offline_conversation(chat_env):
     assert "push" in follow.lower()
     chinese = ask(child, "用中文回答", until="来源")
     assert "旅程" in chinese or "推送" in chinese
-    child.sendline("/sources")
-    child.expect(r"\[\w[\w-]*\] ")
-    child.expect(PROMPT)
+    command(child, "/sources", r"\[\w[\w-]*\] ")
     routed = ask(child, "How do I set up SPF and DKIM for my domain?", until="sales-deliverability")
     assert "npx skills add sales-skills/sales --skills sales-deliverability" in routed
     child.sendline("")
-    child.sendline("/nope")
-    child.expect("unknown command '/nope'")
-    child.expect("/sources")
-    child.expect(PROMPT)
-    child.sendline("/help")
-    child.expect("/backend auto\\|offline\\|claude")
-    child.expect(PROMPT)
+    command(child, "/nope", "unknown command '/nope'", "/sources")
+    command(child, "/help", "/backend auto\\|offline\\|claude")
     child.send("push " * 20_000 + "\r")  # a 100 KB paste
     child.expect("truncated", timeout=120)
     child.expect(PROMPT, timeout=120)
@@ -86,17 +87,12 @@ def test_slash_commands_change_language_and_backend(chat_env, tmp_path):
     child.expect(PROMPT)
     child.sendintr()  # Ctrl-C at the prompt: a fresh prompt, not an exit
     child.expect(PROMPT)
-    child.sendline("/lang zh")
-    child.expect("language: zh")
-    child.expect(PROMPT)
+    command(child, "/lang zh", "language: zh")
     answer = ask(child, "How do I build a welcome journey in Studio?", until="来源")
     assert "旅程" in answer
-    child.sendline("/backend claude")
-    child.expect("needs ANTHROPIC_API_KEY")
-    child.sendline("/reset")
-    child.expect("conversation cleared")
-    child.sendline("/sources")
-    child.expect("ask a question first")
+    command(child, "/backend claude", "needs ANTHROPIC_API_KEY")
+    command(child, "/reset", "conversation cleared")
+    command(child, "/sources", "ask a question first")
     child.sendline("/exit")
     child.expect(pexpect.EOF)
 
