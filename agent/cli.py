@@ -43,14 +43,20 @@ def _read_stdin_lines() -> list[str]:
     return text.splitlines()
 
 
+def _clipped(text: str, limit: int, what: str) -> str:
+    from .policy import clip
+
+    text, notice = clip(text, limit, what)
+    if notice:
+        print(f"{PROG}: {notice}", file=sys.stderr)
+    return text
+
+
 def _clean_query(query: str, limit: int) -> str:
     query = " ".join(query.split())
     if not query:
         raise UsageError("the query is empty: give a question, e.g. sales-iterable search \"welcome journey\"")
-    if len(query) > limit:
-        print(f"{PROG}: query truncated from {len(query)} to {limit} characters", file=sys.stderr)
-        query = query[:limit]
-    return query
+    return _clipped(query, limit, "query")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -100,10 +106,7 @@ def _question(args: argparse.Namespace, limit: int) -> str:
     text = strip_invocation(text)
     if not text.strip():
         raise UsageError("the question is empty: ask something, e.g. sales-iterable ask \"How do I build a welcome journey?\"")
-    if len(text) > limit:
-        print(f"{PROG}: question truncated from {len(text)} to {limit} characters", file=sys.stderr)
-        text = text[:limit]
-    return text
+    return _clipped(text, limit, "question")
 
 
 def answer_question(question: str, backend: str, settings, lang=None, on_text=None):
@@ -146,9 +149,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from . import repl
+    from .backends import claude
 
-    if args.backend == "claude" and not os.environ.get("ANTHROPIC_API_KEY"):
-        raise UsageError("the claude backend needs an API key: export ANTHROPIC_API_KEY=... (or use --backend offline)")
+    if args.backend == "claude":
+        try:
+            claude.require_key()
+        except claude.MissingKeyError as exc:
+            raise UsageError(str(exc)) from None
     return repl.run(_settings(args), backend=args.backend, lang=args.lang)
 
 

@@ -462,18 +462,10 @@ class Recorder:
 
 
 def claude_client(recorder: Recorder | None = None):
-    import os
+    from .backends.claude import ClaudeConfig, make_client
 
-    import anthropic
-
-    from .backends.claude import ClaudeConfig, MissingKeyError
-
-    if not os.environ.get("ANTHROPIC_API_KEY"):
-        raise MissingKeyError("the claude backend and --judge need ANTHROPIC_API_KEY (export ANTHROPIC_API_KEY=...)")
-    config = ClaudeConfig()
-    hooks = {"request": [recorder.on_request], "response": [recorder.on_response]} if recorder else {}
-    return anthropic.Anthropic(max_retries=config.max_retries, timeout=config.timeout,
-                               http_client=anthropic.DefaultHttpxClient(event_hooks=hooks))
+    hooks = {"request": [recorder.on_request], "response": [recorder.on_response]} if recorder else None
+    return make_client(ClaudeConfig(), event_hooks=hooks)
 
 
 class Grade(BaseModel):
@@ -527,7 +519,6 @@ class _NoRetrieval:
     """A retriever that finds nothing: the baseline of the comparison mode."""
 
     def __init__(self, retriever) -> None:
-        self._inner = retriever
         self.index, self.glossary, self.embedder = retriever.index, retriever.glossary, retriever.embedder
 
     def search(self, *args: Any, **kwargs: Any) -> list:

@@ -19,6 +19,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlparse
@@ -315,10 +316,18 @@ class Index:
     manifest: dict[str, Any]
     chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
     lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
-    lexical_by_lang: dict[str, BM25]  # one language only: to measure what pairing adds
     collection: Any = None  # dense search through Chroma (server mode, first open)...
     vectors: np.ndarray | None = None  # ...or through the local snapshot
     ids: list[str] | None = None
+
+    @cached_property
+    def lexical_by_lang(self) -> dict[str, BM25]:
+        """One BM25 per language, without pairing: built only when a benchmark measures
+        what pairing adds, never on the search path."""
+        docs: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        for cid, chunk in self.chunks.items():
+            docs[chunk["lang"]][unit_of(cid)] = _chunk_tokens(chunk)
+        return {lang: BM25(d) for lang, d in docs.items()}
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) for the n nearest chunks."""
@@ -338,20 +347,15 @@ def unit_of(chunk_id: str) -> str:
 
 def _make_index(manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], **dense: Any) -> Index:
     docs: dict[str, list[str]] = defaultdict(list)
-    by_lang: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for cid, chunk in chunks.items():
-        # A chunk's own label ("Brand Affinity" for its row in the AI table) says what the
-        # chunk is *about*, so it counts extra: the defining row beats passing mentions.
-        tokens = lexical_tokens(chunk["context"]) + lexical_tokens(chunk.get("label", "")) * LABEL_WEIGHT
-        docs[unit_of(cid)].extend(tokens)
-        by_lang[chunk["lang"]][unit_of(cid)] = tokens
-    return Index(
-        manifest=manifest,
-        chunks=chunks,
-        lexical=BM25(dict(docs)),
-        lexical_by_lang={lang: BM25(d) for lang, d in by_lang.items()},
-        **dense,
-    )
+        docs[unit_of(cid)].extend(_chunk_tokens(chunk))
+    return Index(manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)), **dense)
+
+
+def _chunk_tokens(chunk: dict[str, Any]) -> list[str]:
+    # A chunk's own label ("Brand Affinity" for its row in the AI table) says what the
+    # chunk is *about*, so it counts extra: the defining row beats passing mentions.
+    return lexical_tokens(chunk["context"]) + lexical_tokens(chunk.get("label", "")) * LABEL_WEIGHT
 
 
 # --- the local snapshot ----------------------------------------------------------------

@@ -150,6 +150,13 @@ def detect_language(text: str) -> tuple[Lang, bool]:
     return "en", other >= 2 and other > english
 
 
+def clip(text: str, limit: int, what: str = "question") -> tuple[str, str | None]:
+    """`text` cut to `limit` characters, and the notice to show when it was cut."""
+    if len(text) <= limit:
+        return text, None
+    return text[:limit], f"{what} truncated from {len(text)} to {limit} characters"
+
+
 def strip_invocation(question: str) -> str:
     """A leading `/sales-iterable` is the skill's own invocation, not part of the question."""
     stripped = question.strip()

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from .policy import Answer, Lang, strip_invocation
+from .policy import Answer, Lang, clip, strip_invocation
 
 COMMANDS = {
     "/help": "show this list",
@@ -175,10 +175,9 @@ class Repl:
     def ask(self, line: str) -> None:
         from .backends import offline
 
-        limit = self.settings.max_query_chars
-        if len(line) > limit:
-            print(f"(question truncated from {len(line)} to {limit} characters)", file=self.err, flush=True)
-            line = line[:limit]
+        line, notice = clip(line, self.settings.max_query_chars)
+        if notice:
+            print(f"({notice})", file=self.err, flush=True)
         question, lang = resolve(line, self.session)
         backend = self.effective_backend()
         if backend == "offline":

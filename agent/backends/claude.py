@@ -94,14 +94,21 @@ def redact(text: str, env: dict[str, str] | None = None) -> str:
     return text
 
 
-def make_client(config: ClaudeConfig):
+def require_key() -> None:
     if not os.environ.get("ANTHROPIC_API_KEY"):
         raise MissingKeyError(
             "the claude backend needs an API key: export ANTHROPIC_API_KEY=... (or use --backend offline)"
         )
+
+
+def make_client(config: ClaudeConfig, event_hooks: dict[str, list] | None = None):
+    """The SDK client (key and base URL from the environment); `event_hooks` let evals
+    record every request and response."""
+    require_key()
     import anthropic
 
-    return anthropic.Anthropic(max_retries=config.max_retries, timeout=config.timeout)
+    http_client = anthropic.DefaultHttpxClient(event_hooks=event_hooks) if event_hooks else None
+    return anthropic.Anthropic(max_retries=config.max_retries, timeout=config.timeout, http_client=http_client)
 
 
 def _call(client, config: ClaudeConfig, messages: list[dict], tools: list[Tool], on_text: Callable[[str], None] | None):
