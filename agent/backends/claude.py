@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel, Field
@@ -28,11 +27,11 @@ from ..policy import (
     trim_questions,
 )
 from ..retrieve import Retriever
+from ..safety import redact
 from ..routing import RouteSkill
 from ..tools import Tool, ToolInputError, make_tools, tool_from_function
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.I)
 
 
 class ClaudeConfig(BaseModel):
@@ -83,15 +82,6 @@ def system_blocks() -> list[dict[str, Any]]:
     skill = load_skill()
     text = skill.body.strip() + "\n" + _INSTRUCTIONS
     return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
-
-
-def redact(text: str, env: dict[str, str] | None = None) -> str:
-    """Remove the values of secret-looking environment variables (and the API key) from text."""
-    env = os.environ if env is None else env
-    for name, value in env.items():
-        if value and len(value) >= 8 and (SECRET_NAME.search(name) or name == "ANTHROPIC_API_KEY") and value in text:
-            text = text.replace(value, "[redacted]")
-    return text
 
 
 def require_key() -> None:

@@ -1,0 +1,54 @@
+"""Writing files without following links someone else planted.
+
+A writer in the data directory or in an installed skill folder must never write through
+a symbolic link it did not create: a link planted at the target, or at a predictable
+temporary name, would redirect the write to any file the user can modify. So every
+write goes to a temporary file created exclusively (O_EXCL | O_NOFOLLOW, random name)
+in the target's directory and is then renamed over the target; rename replaces a link
+itself, never what it points to. A target that is already a link is refused unless the
+caller says to replace the link.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class UnsafePathError(OSError):
+    """The target is a symbolic link (or not a regular file) and was not written."""
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def atomic_write(path: Path, data: bytes | str, *, replace_link: bool = False, mode: int = 0o644) -> None:
+    """Write `data` to `path` atomically: readers see the old file or the new one.
+
+    Raises UnsafePathError when `path` is a symbolic link (unless `replace_link`, which
+    replaces the link itself, never its target) or a directory."""
+    path = Path(path)
+    if path.is_symlink() and not replace_link:
+        raise UnsafePathError(f"refusing to write {path}: it is a symbolic link")
+    if path.is_dir() and not path.is_symlink():
+        raise UnsafePathError(f"refusing to write {path}: it is a directory")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = _tmp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
