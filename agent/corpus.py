@@ -21,11 +21,9 @@ LANGS: tuple[Lang, Lang] = ("en", "zh")
 
 # Bump when chunk boundaries or chunk text change: the index manifest records it, so a
 # new chunker rebuilds old indexes automatically.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 
-# Consecutive short bullets are grouped until the larger of the two languages reaches
-# this many tokens; a single unit longer than MAX_CHUNK_TOKENS is split by sentences.
-GROUP_TOKENS = 0
+# A unit (paragraph, bullet, table row) longer than this is split by sentences.
 MAX_CHUNK_TOKENS = 320
 
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s+\{#([a-z0-9][a-z0-9-]*)((?:\s+\.[a-z-]+)*)\}\s*$")
@@ -66,12 +64,19 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
+Role = Literal["fact", "instructions"]
+
+
 @dataclass(frozen=True)
 class Block:
     kind: Literal["paragraph", "list", "table"]
     items: tuple[str, ...]
     header: str = ""  # tables: the header row and its separator
     lead: str = ""  # lists: the paragraph that introduced them ("Key concepts:")
+    # "instructions": text addressed to an assistant (the overview, a preamble, the
+    # related-skills catalogue), marked `::: instructions` or by a section's
+    # `.instructions` class. Never indexed, never shown as a fact.
+    role: Role = "fact"
 
 
 @dataclass
@@ -82,6 +87,7 @@ class Section:
     path: tuple[str, ...]  # ids from the top-level section down to this one
     titles: tuple[str, ...]
     indexed: bool
+    instructions: bool = False  # the whole section is addressed to an assistant
     blocks: list[Block] = field(default_factory=list)
 
 
@@ -112,6 +118,7 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
     items: list[str] = []
     rows: list[str] = []
     last_paragraph = ""
+    in_div = False  # inside a `::: instructions` ... `:::` block
 
     def current() -> Section:
         if not sections:
@@ -120,18 +127,19 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
 
     def flush() -> None:
         nonlocal para, items, rows, last_paragraph
+        role: Role = "instructions" if in_div or (sections and current().instructions) else "fact"
         if para:
             last_paragraph = " ".join(para)
-            current().blocks.append(Block("paragraph", (last_paragraph,)))
+            current().blocks.append(Block("paragraph", (last_paragraph,), role=role))
             para = []
         if items:
             lead = last_paragraph if last_paragraph.rstrip().endswith((":", ":")) else ""
-            current().blocks.append(Block("list", tuple(items), lead=lead))
+            current().blocks.append(Block("list", tuple(items), lead=lead, role=role))
             items = []
         if rows:
             if len(rows) < 3 or not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", rows[1].replace(" ", "")):
                 raise CorpusError(f"{source}: table in section '{current().id}' lacks a header row")
-            current().blocks.append(Block("table", tuple(rows[2:]), header="\n".join(rows[:2])))
+            current().blocks.append(Block("table", tuple(rows[2:]), header="\n".join(rows[:2]), role=role))
             rows = []
 
     in_comment = False
@@ -143,6 +151,13 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
         if not line.strip():
             flush()
             continue
+        if line.strip() in ("::: instructions", ":::"):
+            flush()
+            opening = line.strip() != ":::"
+            if opening == in_div:
+                raise CorpusError(f"{source}:{lineno}: unbalanced '::: instructions' block")
+            in_div = opening
+            continue
         heading = _HEADING.match(line)
         if heading:
             flush()
@@ -152,6 +167,7 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
             while stack and stack[-1].level >= level:
                 stack.pop()
             parent_indexed = stack[-1].indexed if stack else True
+            parent_instructions = stack[-1].instructions if stack else False
             section = Section(
                 id=sid,
                 title=title.strip(),
@@ -159,6 +175,7 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
                 path=tuple(s.id for s in stack[1:]) + (sid,) if level > 1 else (sid,),
                 titles=tuple(s.title for s in stack[1:]) + (title.strip(),) if level > 1 else (title.strip(),),
                 indexed=parent_indexed and ".noindex" not in classes.split(),
+                instructions=parent_instructions or ".instructions" in classes.split(),
             )
             sections.append(section)
             stack.append(section)
@@ -176,6 +193,8 @@ def parse_markdown(text: str, source: str = "<corpus>") -> list[Section]:
         else:
             para.append(line.strip())
     flush()
+    if in_div:
+        raise CorpusError(f"{source}: '::: instructions' block is never closed")
     ids = [s.id for s in sections]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -210,8 +229,8 @@ def check_alignment(en: list[Section], zh: list[Section]) -> None:
     for a, b in zip(en, zh):
         if a.indexed != b.indexed:
             raise CorpusError(f"section '{a.id}': .noindex set in one language only")
-        shape_a = [(blk.kind, len(blk.items)) for blk in a.blocks]
-        shape_b = [(blk.kind, len(blk.items)) for blk in b.blocks]
+        shape_a = [(blk.kind, len(blk.items), blk.role) for blk in a.blocks]
+        shape_b = [(blk.kind, len(blk.items), blk.role) for blk in b.blocks]
         if shape_a != shape_b:
             raise CorpusError(f"section '{a.id}': blocks differ (en {shape_a}, zh {shape_b})")
         for blk_a, blk_b in zip(a.blocks, b.blocks):
@@ -271,37 +290,25 @@ def _table_row_as_fields(header: str, row: str) -> str:
 Unit = tuple[dict[Lang, str], dict[Lang, str]]  # (display text, retrieval text) per language
 
 
-def _bullets(group: dict[Lang, list[str]]) -> Unit:
-    text = {lang: "\n".join(f"- {x}" for x in items) for lang, items in group.items()}
-    return text, text
-
-
-def _section_units(sec: dict[Lang, Section]) -> list[tuple[Unit, dict[Lang, str]]]:
-    """((text, retrieval text), lead) per language for each chunk of a section pair."""
-    units: list[tuple[Unit, dict[Lang, str]]] = []
+def _section_units(sec: dict[Lang, Section]) -> list[tuple[Unit, dict[Lang, str], Role]]:
+    """((text, retrieval text), lead, role) per language for each chunk of a section pair."""
+    units: list[tuple[Unit, dict[Lang, str], Role]] = []
     for blocks in zip(sec["en"].blocks, sec["zh"].blocks):
         pair = dict(zip(LANGS, blocks))
-        kind = pair["en"].kind
+        kind, role = pair["en"].kind, pair["en"].role
         lead = {lang: b.lead for lang, b in pair.items()}
         if kind == "paragraph":
             text = {lang: b.items[0] for lang, b in pair.items()}
-            units.append(((text, text), lead))
+            units.append(((text, text), lead, role))
         elif kind == "table":
             for i in range(len(pair["en"].items)):
                 text = {lang: f"{b.header}\n{b.items[i]}" for lang, b in pair.items()}
                 fields = {lang: _table_row_as_fields(b.header, b.items[i]) for lang, b in pair.items()}
-                units.append(((text, fields), lead))
+                units.append(((text, fields), lead, role))
         else:
-            group: dict[Lang, list[str]] = {lang: [] for lang in LANGS}
-            for i in range(len(pair["en"].items)):
-                item = {lang: b.items[i] for lang, b in pair.items()}
-                size = max(count_tokens("\n".join(group[lang] + [item[lang]])) for lang in LANGS)
-                if group["en"] and size > GROUP_TOKENS:
-                    units.append((_bullets(group), lead))
-                    group = {lang: [] for lang in LANGS}
-                for lang in LANGS:
-                    group[lang].append(item[lang])
-            units.append((_bullets(group), lead))
+            for i in range(len(pair["en"].items)):  # one bullet, one chunk
+                text = {lang: f"- {b.items[i]}" for lang, b in pair.items()}
+                units.append(((text, text), lead, role))
     return units
 
 
@@ -313,8 +320,13 @@ def build_chunks(sections: dict[Lang, list[Section]], max_tokens: int = MAX_CHUN
             continue
         sec = {"en": sec_en, "zh": sec_zh}
         ordinal = 0
-        for (texts, fields), lead in _section_units(sec):
+        for (texts, fields), lead, role in _section_units(sec):
             parts = _split_units(texts, max_tokens)
+            if role == "instructions":
+                # Not a fact: never indexed. It still takes its ordinals, so marking a
+                # block as instructions does not renumber the facts after it.
+                ordinal += len(parts)
+                continue
             for part in parts:
                 for lang in LANGS:
                     other = "zh" if lang == "en" else "en"
@@ -338,6 +350,12 @@ def build_chunks(sections: dict[Lang, list[Section]], max_tokens: int = MAX_CHUN
                     )
                 ordinal += 1
     return chunks
+
+
+def instruction_texts(sections: dict[Lang, list[Section]]) -> list[str]:
+    """Every item of every block addressed to an assistant, both languages."""
+    return [item for lang in LANGS for sec in sections[lang] for blk in sec.blocks
+            if blk.role == "instructions" for item in blk.items]
 
 
 def corpus_hash(corpus_dir: Path) -> str:
