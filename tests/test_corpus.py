@@ -115,6 +115,33 @@ def test_examples_stay_out_of_the_chunks(sections, chunks):
             assert item not in chunk.text
 
 
+def test_instructions_to_an_assistant_are_never_chunks(sections, chunks):
+    from agent.corpus import instruction_texts
+
+    texts = instruction_texts(sections)
+    # the overview, the gotchas preamble and the related-skills catalogue, in both languages
+    assert any(t.startswith("Help the user") for t in texts) and any(t.startswith("为用户解答") for t in texts)
+    assert any(t.startswith("Best-effort from research") for t in texts) and any(t.startswith("基于调研整理") for t in texts)
+    assert sum("/sales-" in t for t in texts) == 20
+    for chunk in chunks:
+        assert chunk.section not in ("overview", "related-skills")
+        for text in texts:
+            assert text not in chunk.text and text not in chunk.context
+    # marking a block as instructions does not renumber the facts after it
+    assert min(c.ordinal for c in chunks if c.section == "gotchas") == 1
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("# T {#t}\n\n::: instructions\ntext\n", "never closed"),
+    ("# T {#t}\n\ntext\n:::\n", "unbalanced"),
+])
+def test_unbalanced_instruction_blocks_are_errors(bad, why):
+    from agent.corpus import CorpusError, parse_markdown
+
+    with pytest.raises(CorpusError, match=why):
+        parse_markdown(bad)
+
+
 def test_chunks_are_paired_and_carry_structure(chunks):
     by_id = {c.id: c for c in chunks}
     assert len(by_id) == len(chunks)
