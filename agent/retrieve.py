@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from .config import Settings
 from .corpus import Lang, detect_language, has_cjk, load_glossary
 from .embed import Embedder, embedder_for
-from .index import Index, Progress, lexical_tokens, open_index, stderr_progress, unit_of
+from .index import Index, Progress, open_index, stderr_progress, unit_of
+from .lexical import lexical_tokens
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
