@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import metrics
 from .corpus import count_tokens, detect_language, han_count
 from .policy import MAX_QUESTIONS, Answer
 
@@ -266,22 +267,10 @@ def summarize(expectations: list[Expectation]) -> dict[str, Any]:
 
 
 def score_retrieval(retriever, cases: list[RetrievalCase], k: int = RETRIEVAL_K) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for lang in ("en", "zh", "all"):
-        subset = [c for c in cases if lang == "all" or c.language == lang]
-        if not subset:
-            continue
-        ranks = []
-        for case in subset:
-            hits = retriever.search(case.query, k=k)
-            ranks.append(next((r for r, h in enumerate(hits, 1) if set(h.section_path) & set(case.expect)), None))
-        out[lang] = {
-            "cases": len(subset),
-            f"recall@{k}": sum(r is not None for r in ranks) / len(subset),
-            "recall@1": sum(r == 1 for r in ranks) / len(subset),
-            "mrr": sum(1 / r for r in ranks if r) / len(subset),
-        }
-    return out
+    """Section-level recall@1, recall@k and MRR per language (agent/metrics.py)."""
+    ranked = [(c.language, metrics.first_relevant([h.section_path for h in retriever.search(c.query, k=k)], c.expect))
+              for c in cases]
+    return metrics.by_language(ranked, k)
 
 
 # --- running ---------------------------------------------------------------------------

@@ -1,9 +1,14 @@
-"""Retrieval quality and speed on the dev set (evals/retrieval.json).
+"""Retrieval quality and speed.
 
-Prints recall@1, recall@5 and MRR per language for BM25 alone, dense alone and hybrid,
-the lift of the glossary bridge on Chinese questions, and warm query latency.
+Chunk-level recall@1, recall@5 and MRR per language on the question set
+(evals/questions/), for the tune half and the frozen holdout half separately, for BM25
+alone, dense alone and the default hybrid; then the older section-level sets
+(evals/retrieval*.json) as a regression check, and warm query latency.
 
-    python bench/retrieval.py [--embedders e5,use] [--data-dir DIR]
+The holdout half is scored in aggregate only: this script never prints one of its
+questions or a per-question result (`--misses` lists tune questions only).
+
+    python bench/retrieval.py [--embedder e5] [--data-dir DIR] [--misses]
 """
 
 from __future__ import annotations
@@ -16,97 +21,95 @@ import tempfile
 import time
 from pathlib import Path
 
+from agent import metrics
 from agent.config import Settings
-from agent.corpus import detect_language
 from agent.retrieve import Retriever, open_retriever
 
-DEVSET = Path(__file__).resolve().parents[1] / "evals" / "retrieval.json"
-HOLDOUT = DEVSET.with_name("retrieval-holdout.json")
+K = 5
+EVALS = Path(__file__).resolve().parents[1] / "evals"
+HALVES = ("tune", "holdout")
+REGRESSION = {"dev": EVALS / "retrieval.json", "old holdout": EVALS / "retrieval-holdout.json"}
 
 
-def load_devset(path: Path = DEVSET) -> list[dict]:
-    """The retrieval cases as {"q", "lang", "expect", "tags"}."""
+def retrieval_query(question: dict) -> str:
+    """What a follow-up is searched with: the previous question, then the follow-up."""
+    history = question.get("history") or []
+    return f"{history[-1]} {question['question']}" if history else question["question"]
+
+
+def load_half(name: str) -> list[dict]:
+    """Questions of one half that name passages (kinds such as other-tool may not)."""
+    data = json.loads((EVALS / "questions" / f"{name}.json").read_text(encoding="utf-8"))
+    return [{"q": retrieval_query(q), "lang": q["language"], "expect": q["expect"], "id": q.get("id", "")}
+            for q in data["questions"] if q["expect"]]
+
+
+def load_regression(path: Path) -> list[dict]:
     cases = json.loads(path.read_text(encoding="utf-8"))["retrieval_cases"]
-    return [{"q": c["query"], "lang": c["language"], "expect": c["expect"], "tags": c.get("tags", [])} for c in cases]
+    return [{"q": c["query"], "lang": c["language"], "expect": c["expect"]} for c in cases]
 
 
-def first_relevant_rank(retriever: Retriever, case: dict, k: int, **kw) -> int | None:
-    for rank, hit in enumerate(retriever.search(case["q"], k=k, **kw), 1):
-        if set(hit.section_path) & set(case["expect"]):
-            return rank
-    return None
+def unit_rank(retriever: Retriever, case: dict, **kw) -> int | None:
+    hits = retriever.search(case["q"], k=K, **kw)
+    return metrics.first_relevant(metrics.unit_ranking(h.id for h in hits), case["expect"])
 
 
-def score(retriever: Retriever, cases: list[dict], k: int = 5, **kw) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for lang in ("en", "zh", "all"):
-        subset = [c for c in cases if lang == "all" or c["lang"] == lang]
-        if not subset:
-            continue
-        ranks = [first_relevant_rank(retriever, c, k, **kw) for c in subset]
-        out[lang] = {
-            "n": len(subset),
-            "r@1": sum(r == 1 for r in ranks) / len(subset),
-            f"r@{k}": sum(r is not None for r in ranks) / len(subset),
-            "mrr": sum(1 / r for r in ranks if r) / len(subset),
-        }
-    return out
+def section_rank(retriever: Retriever, case: dict, **kw) -> int | None:
+    hits = retriever.search(case["q"], k=K, **kw)
+    return metrics.first_relevant([h.section_path for h in hits], case["expect"])
 
 
-def misses(retriever: Retriever, cases: list[dict], k: int = 5) -> list[str]:
+def score(retriever: Retriever, cases: list[dict], rank=unit_rank, **kw) -> dict[str, dict]:
+    return metrics.by_language(((c["lang"], rank(retriever, c, **kw)) for c in cases), K)
+
+
+def cells(result: dict[str, dict]) -> str:
+    return " | ".join(f"{lang} {m['recall@1']:.2f} {m[f'recall@{K}']:.2f} {m['mrr']:.2f}"
+                      for lang, m in result.items() if lang != "all")
+
+
+def misses(retriever: Retriever, cases: list[dict]) -> list[str]:
     lines = []
     for case in cases:
-        rank = first_relevant_rank(retriever, case, k)
+        rank = unit_rank(retriever, case)
         if rank != 1:
-            top = [h.id for h in retriever.search(case["q"], k=3)]
-            lines.append(f"  rank={rank} {case['q']!r} expect={case['expect']} got={top}")
+            top = [h.id.rsplit(".", 1)[0] for h in retriever.search(case["q"], k=3)]
+            lines.append(f"  {case['id']} rank={rank} {case['q']!r} expect={case['expect']} got={top}")
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedders", default="use,e5")
+    parser.add_argument("--embedder", action="append", default=[], metavar="SPEC",
+                        help="also measure this embedder (e.g. e5) beside the default use")
     parser.add_argument("--data-dir", type=Path, default=None, help="index location (default: a fresh temp dir)")
-    parser.add_argument("--misses", action="store_true", help="list questions not answered at rank 1")
+    parser.add_argument("--misses", action="store_true", help="list tune questions not answered at rank 1")
     args = parser.parse_args()
-    cases = load_devset()
-    wrong_lang = [c["q"] for c in cases if detect_language(c["q"]) != c["lang"]]
-    print(f"dev set: {len(cases)} questions ({sum(c['lang'] == 'zh' for c in cases)} zh, "
-          f"{sum('mixed' in c.get('tags', []) for c in cases)} mixed); language detection misses: {len(wrong_lang)}")
+    halves = {name: load_half(name) for name in HALVES}
+    regression = {name: load_regression(path) for name, path in REGRESSION.items()}
+    print("chunk level, per language: r@1 r@5 mrr ("
+          + ", ".join(f"{name} {sum(c['lang'] == 'en' for c in cs)} en / {sum(c['lang'] == 'zh' for c in cs)} zh"
+                      for name, cs in halves.items()) + " questions with expected passages)")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="si-bench-"))
-    for spec in args.embedders.split(","):
+    for spec in dict.fromkeys(["use", *args.embedder]):
         settings = Settings(data_dir=data_dir / spec.replace(":", "_").replace("/", "_"), embedder=spec)
         started = time.perf_counter()
         retriever = open_retriever(settings, progress=lambda m: None)
         print(f"\n== embedder {spec}: index open/build {time.perf_counter() - started:.1f}s")
-        for mode in ("lexical", "dense", "hybrid"):
-            result = score(retriever, cases, mode=mode)
-            print(f"{mode:8s} " + "  ".join(
-                f"{lang}: r@1 {m['r@1']:.2f} r@5 {m['r@5']:.2f} mrr {m['mrr']:.2f}" for lang, m in result.items()))
-        zh = [c for c in cases if "crossterm" in c.get("tags", [])]
-        off = score(retriever, zh, use_bridge=False)["zh"]
-        on = score(retriever, zh)["zh"]
-        alone = score(retriever, zh, use_bridge=False, use_pairs=False)["zh"]
-        print(f"cross-lingual, {len(zh)} zh questions naming products in Chinese (hybrid): zh passages only r@5 {alone['r@5']:.2f} mrr {alone['mrr']:.2f}"
-              f" -> + aligned pairs r@5 {off['r@5']:.2f} mrr {off['mrr']:.2f}"
-              f" -> + glossary bridge r@5 {on['r@5']:.2f} mrr {on['mrr']:.2f}")
-        held = score(retriever, load_devset(HOLDOUT))
-        print("held-out (hybrid) " + "  ".join(
-            f"{lang}: r@1 {m['r@1']:.2f} r@5 {m['r@5']:.2f} mrr {m['mrr']:.2f}" for lang, m in held.items()))
+        modes = ("lexical", "dense", "hybrid") if spec == "use" else ("dense", "hybrid")
+        for mode in modes:
+            print(f"{mode:8s} " + "   ".join(f"{name}: {cells(score(retriever, cases, mode=mode))}"
+                                          for name, cases in halves.items()))
+        print("regression, section level (hybrid): " + "   ".join(
+            f"{name}: {cells(score(retriever, cases, rank=section_rank))}" for name, cases in regression.items()))
         timings = []
-        for case in cases:
+        for case in halves["tune"]:
             t = time.perf_counter()
-            retriever.search(case["q"], k=5)
+            retriever.search(case["q"], k=K)
             timings.append((time.perf_counter() - t) * 1000)
-        embed_ms = []
-        for case in cases[:30]:
-            t = time.perf_counter()
-            retriever.embedder.embed_query(case["q"])
-            embed_ms.append((time.perf_counter() - t) * 1000)
-        print(f"warm query p50 {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * .95)]:.1f} ms "
-              f"(query embedding alone p50 {statistics.median(embed_ms):.1f} ms)")
+        print(f"warm query p50 {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * .95)]:.1f} ms")
         if args.misses:
-            print("\n".join(misses(retriever, cases)))
+            print("tune misses (hybrid):\n" + "\n".join(misses(retriever, halves["tune"])))
     return 0
 
 
