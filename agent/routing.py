@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from .policy import Route, contains_word as _has, load_skill
 
 NAME = re.compile(r"^sales-[a-z0-9]+(?:-[a-z0-9]+)*$")
-INSTALL = "npx skills add sales-skills/sales --skills {name}"
+# The `skills` CLI (vercel-labs/skills) picks one skill of a repository with -s/--skill;
+# any other spelling is skipped without a word and its value taken as a second source.
+INSTALL = "npx skills add sales-skills/sales --skill {name}"
 
 
 def route_targets() -> tuple[str, ...]:

@@ -76,7 +76,7 @@ def test_route_tool_reports_install_state(stub, client, retriever, tmp_path, mon
     ])
     answer = claude.answer("How do I set up DKIM?", retriever, ClaudeConfig(), client=client)
     handoff = json.loads(stub.requests[1]["messages"][-1]["content"][0]["content"])
-    assert handoff["installed"] is False and handoff["install_command"].endswith("--skills sales-deliverability")
+    assert handoff["installed"] is False and handoff["install_command"].endswith("--skill sales-deliverability")
     assert answer.route.skill == "/sales-deliverability"
 
 

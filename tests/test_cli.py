@@ -153,7 +153,7 @@ def test_ask_routed_human_output(env, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert main(["ask", "--backend", "offline", "How do I set up DKIM and DMARC for our domain?"]) == 0
     out = capsys.readouterr().out
-    assert "/sales-deliverability" in out and "npx skills add sales-skills/sales --skills sales-deliverability" in out
+    assert "/sales-deliverability" in out and "npx skills add sales-skills/sales --skill sales-deliverability" in out
 
 
 @pytest.mark.parametrize("argv", [["ask", ""], ["ask", "  "], ["ask", "/sales-iterable"], ["ask"]])

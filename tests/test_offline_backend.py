@@ -116,7 +116,7 @@ def test_routed_question_hands_off(retriever, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     answer = compose("How do I set up SPF and DKIM for my domain?", retriever)
     assert answer.route.skill == "/sales-deliverability"
-    assert "npx skills add sales-skills/sales --skills sales-deliverability" in answer.answer
+    assert "npx skills add sales-skills/sales --skill sales-deliverability" in answer.answer
     assert answer.sources == []
     mixed = compose("How do I connect Iterable to Salesforce with Zapier, and which Iterable integrations exist?", retriever)
     assert mixed.route.skill == "/sales-integration" and mixed.sources

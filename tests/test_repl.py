@@ -62,7 +62,7 @@ def test_offline_conversation(chat_env):
     assert "旅程" in chinese or "推送" in chinese
     command(child, "/sources", r"\[\w[\w-]*\] ")
     routed = ask(child, "How do I set up SPF and DKIM for my domain?", until="sales-deliverability")
-    assert "npx skills add sales-skills/sales --skills sales-deliverability" in routed
+    assert "npx skills add sales-skills/sales --skill sales-deliverability" in routed
     child.sendline("")
     command(child, "/nope", "unknown command '/nope'", "/sources")
     command(child, "/help", "/backend auto\\|offline\\|claude")

@@ -63,7 +63,7 @@ def test_handoff_when_installed_and_when_not(tmp_path):
     klaviyo = handoff("/sales-klaviyo", "Klaviyo question", home=home, cwd=project)
     assert klaviyo.installed and klaviyo.description == "Klaviyo help" and "project" in klaviyo.location
     missing = handoff("/sales-do", "unsure", home=home, cwd=project)
-    assert not missing.installed and missing.install_command == "npx skills add sales-skills/sales --skills sales-do"
+    assert not missing.installed and missing.install_command == "npx skills add sales-skills/sales --skill sales-do"
 
 
 @pytest.mark.parametrize("bad", ["/sales-../../etc", "sales-braze", "/sales-unknown", "/SALES-BRAZE"])

@@ -59,7 +59,7 @@ def test_every_command_in_the_skill_runs(use_settings, retriever):
     for command in commands:
         words = shlex.split(command.replace("<the user's question or its key terms>", "苹果手机收不到推送"))
         if words[0] == "npx":  # installs a sibling from the npm registry: check its shape, do not run it
-            assert re.fullmatch(r"npx skills add sales-skills/sales --skills (sales-[a-z-]+|<name>)", command), command
+            assert re.fullmatch(r"npx skills add sales-skills/sales --skill (sales-[a-z-]+|<name>)", command), command
             continue
         assert words[0] == "sales-iterable", command
         done = subprocess.run([COMMAND, *words[1:]], env=env, capture_output=True, text=True, timeout=120)
