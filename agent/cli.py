@@ -160,16 +160,32 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_install_skill(args: argparse.Namespace) -> int:
-    from .install import install_skill
+    from .install import BARE_PATH, check_search, find_cli, install_skill, rule_caveat
+    from .safety import terminal_safe
+    from .skill_dirs import SKILL_NAME, project_skills_dir, user_skills_dir
 
     if args.dest:
-        dest = Path(args.dest).expanduser()
+        dest = Path(args.dest).expanduser().absolute()
     elif args.project:
-        dest = Path.cwd() / ".claude" / "skills" / "sales-iterable"
+        dest = project_skills_dir() / SKILL_NAME
     else:
-        dest = Path.home() / ".claude" / "skills" / "sales-iterable"
-    for line in install_skill(_settings(args).skill_dir, dest, force=args.force):
+        dest = user_skills_dir() / SKILL_NAME
+    settings = _settings(args)
+    installed = install_skill(settings.skill_dir, dest, settings.corpus_dir, find_cli(), force=args.force)
+    for line in installed.lines():
         print(line)
+    sys.stdout.flush()  # keep the report above the check's progress line when both go to one pipe
+    caveat = rule_caveat(installed.command)
+    if caveat:
+        print(f"{PROG}: warning: {caveat}", file=sys.stderr)
+    print(f"checking the search command with PATH={BARE_PATH} (its first run builds the index)...", file=sys.stderr)
+    problem = check_search(installed.command, dest)
+    if problem:
+        print(f"{PROG}: warning: the search command written into {dest / 'SKILL.md'} does not run with a bare PATH: "
+              f"{terminal_safe(problem)}. Until it does, the skill answers from its references/ files only; install "
+              "sales-iterable where it stays (e.g. pipx install .) and run install-skill again.", file=sys.stderr)
+    else:
+        print(f"checked: it runs from the skill folder with PATH={BARE_PATH} and returns passages")
     return 0
 
 
@@ -278,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     inst = sub.add_parser("install-skill", help="install the /sales-iterable skill for Claude Code")
     where = inst.add_mutually_exclusive_group()
-    where.add_argument("--user", action="store_true", help="into ~/.claude/skills/ (default)")
+    where.add_argument("--user", action="store_true",
+                       help="into ~/.claude/skills/, or $CLAUDE_CONFIG_DIR/skills/ when set (default)")
     where.add_argument("--project", action="store_true", help="into ./.claude/skills/")
     where.add_argument("--dest", help="into this directory")
     inst.add_argument("--force", action="store_true", help="overwrite a locally edited copy")

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .policy import Route, contains_word as _has, load_skill
+from .skill_dirs import project_skills_dir, user_skills_dir
 
 NAME = re.compile(r"^sales-[a-z0-9]+(?:-[a-z0-9]+)*$")
 # The `skills` CLI (vercel-labs/skills) picks one skill of a repository with -s/--skill;
@@ -47,14 +48,15 @@ def _frontmatter_description(path: Path) -> str | None:
 
 
 def handoff(skill: str, reason: str, home: Path | None = None, cwd: Path | None = None) -> Handoff:
-    """Where the sibling is installed (user or project skills) and its own description, or
-    the install command. `skill` must be one of the routing table's targets."""
+    """Where the sibling is installed (project skills, then the user's, which follow
+    CLAUDE_CONFIG_DIR) and its own description, or the install command. `skill` must be one
+    of the routing table's targets."""
     if skill not in route_targets():
         raise ValueError(f"{skill!r} is not a routing target; choose one of {', '.join(route_targets())}")
     name = skill.removeprefix("/")
     if not NAME.match(name):  # the table is ours, but never build a path from an odd name
         raise ValueError(f"bad skill name {name!r}")
-    for base in ((cwd or Path.cwd()) / ".claude" / "skills", (home or Path.home()) / ".claude" / "skills"):
+    for base in (project_skills_dir(cwd), user_skills_dir(home)):
         path = base / name / "SKILL.md"
         if path.is_file():
             return Handoff(skill=skill, reason=reason, installed=True, location=str(path),
