@@ -3,9 +3,9 @@ section per language (``references/en/studio.md``, ``references/zh/studio.md``) 
 short table of contents by section id that SKILL.md carries.
 
 Claude reads one of these files when the search command cannot run, so they hold facts
-only. Left out: the level-1 overview (its paragraph tells an assistant what to do), the
-Related-skills catalogue (routing data; SKILL.md's routing table is its source for Claude)
-and the ``.noindex`` examples (eval material).
+only: text the corpus marks as addressed to an assistant (the overview, the Gotchas
+preamble, the Related-skills catalogue, whose routing SKILL.md's table carries) and the
+``.noindex`` examples (eval material) are left out.
 
 Everything here is generated from corpus/; ``python -m agent.skill_reference`` rewrites
 the committed copy under skill/sales-iterable/ and tests/test_skill.py fails when it drifts.
@@ -21,7 +21,6 @@ from .corpus import Block, Section, load_sections
 from .files import atomic_write
 
 REFERENCES = "references"
-NOT_REFERENCE = frozenset({"related-skills"})
 TOC_START = "<!-- sections: generated from corpus/ by `python -m agent.skill_reference`; do not edit -->"
 TOC_END = "<!-- /sections -->"
 _TOC_BLOCK = re.compile(re.escape(TOC_START) + r"\n.*?" + re.escape(TOC_END), re.S)
@@ -31,7 +30,7 @@ def _top_sections(sections: list[Section]) -> list[tuple[Section, list[Section]]
     """(top-level section, its subsections) for every section the reference copy keeps."""
     groups: list[tuple[Section, list[Section]]] = []
     for sec in sections:
-        if sec.level == 1 or not sec.indexed or sec.path[0] in NOT_REFERENCE:
+        if sec.level == 1 or not sec.indexed or sec.instructions:  # level 1: the document's title
             continue
         if len(sec.path) == 1:
             groups.append((sec, []))
@@ -50,7 +49,7 @@ def _block_markdown(block: Block) -> str:
 
 def _section_markdown(sec: Section, depth: int) -> list[str]:
     parts = [f"{'#' * depth} {sec.title} {{#{sec.id}}}"]
-    parts += [_block_markdown(b) for b in sec.blocks]
+    parts += [_block_markdown(b) for b in sec.blocks if b.role == "fact"]
     return parts
 
 
