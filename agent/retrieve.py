@@ -1,5 +1,5 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings over aligned chunk pairs,
-fused by reciprocal rank, returned in the asker's language with the aligned passage.
+fused on normalised scores, returned in the asker's language with the aligned passage.
 
 Ranking happens per *unit* (a chunk and its translation), so a Chinese question that
 matches the English wording of a passage still finds the Chinese one, and vice versa.
@@ -21,8 +21,35 @@ from .index import Index, Progress, open_index, stderr_progress, unit_of
 from .lexical import lexical_tokens
 
 Mode = Literal["hybrid", "dense", "lexical"]
-RRF_K = 60
-DENSE_CANDIDATES = 60
+# Fusion weights, chosen with bench/tune_fusion.py on the tune half of evals/questions
+# (the best tune MRR among settings that keep the older sets at least as good as before).
+LEXICAL_WEIGHT = 0.6
+DENSE_SPAN = 0.2
+
+
+def fuse(
+    lexical: dict[str, float],
+    dense: dict[str, float],
+    lexical_weight: float = LEXICAL_WEIGHT,
+    dense_span: float = DENSE_SPAN,
+) -> dict[str, float]:
+    """One score in 0..1 per unit from the two rankers' own scores.
+
+    Rank fusion (RRF) turns a ranker's smallest preference into a whole rank, so a dense
+    ranking that barely separates its candidates could push a passage BM25 matched far
+    better down the list. Here each ranker speaks in proportion to its scores: BM25 as a
+    share of the query's best BM25 score, a cosine by how close it comes to the query's
+    best cosine (`dense_span` or further below it counts nothing)."""
+    top_lexical = max(lexical.values(), default=0.0)
+    top_dense = max(dense.values(), default=0.0)
+    if not (lexical and dense):  # one ranker (a mode, or no word of the query in the index)
+        lexical_weight = 1.0 if lexical else 0.0
+    fused: dict[str, float] = {}
+    for unit in lexical.keys() | dense.keys():
+        lex = lexical.get(unit, 0.0) / top_lexical if top_lexical > 0 else 0.0
+        near = max(0.0, 1.0 - (top_dense - dense[unit]) / dense_span) if unit in dense else 0.0
+        fused[unit] = lexical_weight * lex + (1.0 - lexical_weight) * near
+    return fused
 
 
 class Hit(BaseModel):
@@ -61,6 +88,31 @@ class Retriever:
         extra = [term for alias, present, term in self._aliases if alias.search(lowered) and not present.search(lowered)]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
+    def scores(
+        self,
+        query: str,
+        lang: Lang,
+        mode: Mode = "hybrid",
+        use_bridge: bool = True,
+        use_pairs: bool = True,
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Each ranker's own scores per unit: (BM25, the best cosine of its chunks)."""
+        text = self.bridge(query) if use_bridge else query
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            # Every chunk: this embedder's cosines are close together, so even the 100th
+            # nearest of a few hundred chunks is often within DENSE_SPAN of the best.
+            for cid, sim in self.index.dense(self.embedder.embed_query(text), n=len(self.index.chunks)):
+                if not use_pairs and not cid.endswith(f".{lang}"):
+                    continue
+                unit = unit_of(cid)
+                dense[unit] = max(sim, dense.get(unit, -1.0))
+        if mode in ("hybrid", "lexical"):
+            bm25 = self.index.lexical if use_pairs else self.index.lexical_by_lang[lang]
+            lexical = bm25.scores(lexical_tokens(text))
+        return lexical, dense
+
     def search(
         self,
         query: str,
@@ -76,26 +128,10 @@ class Retriever:
         `use_bridge` and `use_pairs` exist to measure what the glossary and the aligned
         pairs add (bench/retrieval.py); leave them on."""
         lang = lang or detect_language(query)
-        text = self.bridge(query) if use_bridge else query
-        dense: dict[str, float] = {}
-        lexical: dict[str, float] = {}
-        if mode in ("hybrid", "dense"):
-            # Ranks past the first few dozen add almost nothing to the fusion, and Chroma's
-            # query time grows with n_results.
-            for cid, sim in self.index.dense(self.embedder.embed_query(text), n=max(DENSE_CANDIDATES, 4 * k)):
-                if not use_pairs and not cid.endswith(f".{lang}"):
-                    continue
-                unit = unit_of(cid)
-                dense[unit] = max(sim, dense.get(unit, -1.0))
-        if mode in ("hybrid", "lexical"):
-            bm25 = self.index.lexical if use_pairs else self.index.lexical_by_lang[lang]
-            lexical = bm25.scores(lexical_tokens(text))
-        fused: dict[str, float] = {}
-        for scores in (dense, lexical):
-            ranked = sorted(scores, key=lambda u: (-scores[u], u))
-            for rank, unit in enumerate(ranked):
-                fused[unit] = fused.get(unit, 0.0) + 1.0 / (RRF_K + rank + 1)
-        order = sorted(fused, key=lambda u: (-fused[u], u))
+        lexical, dense = self.scores(query, lang, mode=mode, use_bridge=use_bridge, use_pairs=use_pairs)
+        fused = fuse(lexical, dense)
+        # Ties (units past DENSE_SPAN in dense mode) fall back to the raw scores.
+        order = sorted(fused, key=lambda u: (-fused[u], -dense.get(u, -1.0), -lexical.get(u, 0.0), u))
         hits: list[Hit] = []
         used = 0
         for unit in order[: max(k, 0)]:

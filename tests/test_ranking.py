@@ -1,0 +1,67 @@
+"""How the two rankers are fused (agent/retrieve.py `fuse`), on toy scores and on the real
+index with a stand-in dense ranking."""
+
+import pytest
+
+from agent.retrieve import fuse
+
+
+def order(scores):
+    return sorted(scores, key=lambda u: (-scores[u], u))
+
+
+def test_tiny_dense_preferences_do_not_outweigh_a_clear_lexical_match():
+    # BM25 prefers "a" four to one; the dense ranker puts it last, 0.03 of cosine behind.
+    lexical = {"a": 15.0, "b": 3.8, "c": 3.6}
+    dense = {"a": 0.34, "b": 0.37, "c": 0.355}
+    assert order(fuse(lexical, dense))[0] == "a"
+
+
+def test_a_clear_dense_preference_settles_a_lexical_near_tie():
+    lexical = {"a": 25.2, "b": 24.4}
+    dense = {"a": 0.30, "b": 0.50}
+    assert order(fuse(lexical, dense))[0] == "b"
+
+
+def test_fused_scores_depend_on_each_rankers_proportions_not_its_scale():
+    lexical = {"a": 9.0, "b": 6.0, "c": 1.0}
+    dense = {"a": 0.41, "b": 0.45, "c": 0.20}
+    fused = fuse(lexical, dense)
+    assert all(0.0 <= s <= 1.0 for s in fused.values())
+    scaled = fuse({u: s * 10 for u, s in lexical.items()}, dense)
+    assert fused == pytest.approx(scaled)
+
+
+def test_one_ranker_alone_keeps_its_own_order():
+    lexical = {"a": 2.0, "b": 7.0, "c": 5.0}
+    assert order(fuse(lexical, {})) == ["b", "c", "a"]
+    dense = {"a": 0.5, "b": 0.1, "c": 0.45}
+    assert order(fuse({}, dense))[:2] == ["a", "c"]
+
+
+def test_a_unit_only_one_ranker_found_still_competes():
+    fused = fuse({"a": 4.0}, {"b": 0.6, "a": 0.2})
+    assert set(fused) == {"a", "b"} and fused["a"] > 0 and fused["b"] > 0
+
+
+def test_a_weak_dense_ranking_cannot_demote_a_strong_lexical_match(retriever, monkeypatch):
+    query = "Which browsers does web push support?"
+    lexical, _ = retriever.scores(query, "en", mode="lexical")
+    best = max(lexical, key=lexical.get)
+    assert best == "channels.3"
+    # A dense ranker that puts BM25's clear winner last of all, every cosine within a few
+    # hundredths of the next: rank fusion would sink it, score fusion must not.
+    others = [u for u in sorted({cid.rsplit(".", 1)[0] for cid in retriever.index.chunks}) if u != best]
+    ranking = [(f"{u}.en", 0.40 - 0.0005 * i) for i, u in enumerate([*others, best])]
+    monkeypatch.setattr(retriever.index, "dense", lambda vector, n: ranking[:n])
+    assert retriever.search(query, k=3)[0].id == f"{best}.en"
+
+
+def test_the_dense_ranking_still_decides_between_close_lexical_matches(retriever, monkeypatch):
+    query = "导出接口的限流是多少"
+    lexical, _ = retriever.scores(query, "zh", mode="lexical")
+    first, second = sorted(lexical, key=lexical.get, reverse=True)[:2]
+    assert lexical[second] > 0.9 * lexical[first]
+    ranking = [(f"{second}.zh", 0.55), (f"{first}.zh", 0.30)]
+    monkeypatch.setattr(retriever.index, "dense", lambda vector, n: ranking[:n])
+    assert retriever.search(query, k=3)[0].id == f"{second}.zh"
