@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from .safety import redact, terminal_safe
+
 PROG = "sales-iterable"
 
 
@@ -62,6 +64,8 @@ def _clean_query(query: str, limit: int) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UsageError("-k must be at least 1")
+    if args.budget is not None and args.budget < 0:
+        raise UsageError("--budget is a number of tokens, 0 or more")
     if args.query:
         queries = [" ".join(args.query)]
     else:
@@ -82,14 +86,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"query": query, "results": [h.model_dump() for h in hits]}, ensure_ascii=False))
         else:
-            print(f"# {query}")
-            if not hits:
-                print("  (no passages found)")
+            lines = [f"# {query}"] if hits else [f"# {query}", "  (no passages found)"]
             for rank, hit in enumerate(hits, 1):
                 excerpt = " ".join(hit.text.split())
                 excerpt = excerpt if len(excerpt) <= 160 else excerpt[:157] + "..."
-                print(f"{rank}. [{hit.section}] {hit.heading}  ({hit.lang}, score {hit.score:.4f}, {hit.id})")
-                print(f"   {excerpt}")
+                lines.append(f"{rank}. [{hit.section}] {hit.heading}  ({hit.lang}, score {hit.score:.4f}, {hit.id})")
+                lines.append(f"   {excerpt}")
+            print(terminal_safe("\n".join(lines)))
         sys.stdout.flush()
     return 0
 
@@ -109,41 +112,27 @@ def _question(args: argparse.Namespace, limit: int) -> str:
     return _clipped(text, limit, "question")
 
 
-def answer_question(question: str, backend: str, settings, lang=None, on_text=None):
-    """Answer with the chosen backend. `auto` uses Claude when ANTHROPIC_API_KEY is set and
-    falls back to the offline backend (with a one-line notice) when Claude fails."""
-    from .backends import offline
+def cmd_ask(args: argparse.Namespace) -> int:
+    from . import backends
+    from .backends.claude import MissingKeyError
     from .retrieve import open_retriever
 
-    retriever = open_retriever(settings)
-    if backend == "auto" and not os.environ.get("ANTHROPIC_API_KEY"):
-        print(f"{PROG}: no ANTHROPIC_API_KEY set; answering offline from the reference", file=sys.stderr)
-        backend = "offline"
-    if backend == "offline":
-        return offline.compose(question, retriever, lang_override=lang)
-    from .backends import claude
-
-    try:
-        return claude.answer(question, retriever, lang_override=lang, on_text=on_text)
-    except claude.MissingKeyError as exc:
-        raise UsageError(str(exc)) from None
-    except claude.ClaudeError as exc:
-        if backend == "claude":
-            raise
-        print(f"{PROG}: Claude failed ({exc}); answering offline instead", file=sys.stderr)
-        return offline.compose(question, retriever, lang_override=lang)
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     question = _question(args, settings.max_query_chars)
-    answer = answer_question(question, args.backend, settings, lang=args.lang)
-    if args.json:
+    retriever = open_retriever(settings)
+    if args.backend == "auto" and not os.environ.get("ANTHROPIC_API_KEY"):
+        print(f"{PROG}: no ANTHROPIC_API_KEY set; answering offline from the reference", file=sys.stderr)
+    try:
+        answer = backends.answer(question, retriever, args.backend, lang=args.lang,
+                                 notify=lambda notice: print(f"{PROG}: {notice}", file=sys.stderr))
+    except MissingKeyError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:  # exact: JSON escapes control characters itself
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     else:
         from .repl import render_answer
 
-        print(render_answer(answer))
+        print(terminal_safe(render_answer(answer)))
     return 0
 
 
@@ -151,7 +140,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from . import repl
     from .backends import claude
 
-    if args.backend == "claude":
+    if args.backend == "claude" or args.backend == "auto" and os.environ.get("ANTHROPIC_API_KEY"):
+        # a bad setting for Claude (an unusable key, a bad deadline) is exit 2 now, not an error per question
+        claude.ClaudeConfig()
         try:
             claude.require_key()
         except claude.MissingKeyError as exc:
@@ -315,13 +306,35 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     idx = sub.add_parser("index", help="build the retrieval index (it also builds itself when needed)")
-    idx.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")
-    idx.add_argument("--check", action="store_true", help="report whether the index is current (exit 1 if not)")
+    what = idx.add_mutually_exclusive_group()
+    what.add_argument("--rebuild", action="store_true", help="build a fresh index even if the current one is fine")
+    what.add_argument("--check", action="store_true", help="report whether the index is current (exit 1 if not)")
     idx.set_defaults(func=cmd_index)
     return parser
 
 
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """A message naming the first argument that is not valid UTF-8, if any. Python hands
+    such bytes over as lone surrogates, which would fail much later, deep in a library."""
+    for position, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = os.fsencode(arg)
+            return f"argument {position} is not valid UTF-8 ({raw[:40]!r}); pass text in UTF-8"
+    return None
+
+
+def _fail(message: object) -> None:
+    """The one line a failure prints: redacted, and with nothing that could drive a terminal."""
+    print(terminal_safe(redact(f"{PROG}: {message}")), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if problem := _not_utf8(argv):
+        _fail(problem)
+        return 2
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -340,16 +353,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-        print(f"{PROG}: bad setting ({problems}); check SALES_ITERABLE_* variables and flags", file=sys.stderr)
+        _fail(f"bad setting ({problems}); check SALES_ITERABLE_* variables and flags")
         return 2
     except (UsageError, EmbedderSpecError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        _fail(exc)
         return 2
     except (IndexError_, CorpusError, EmbedderError, RuntimeError) as exc:  # InstallError, ClaudeError too
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        _fail(exc)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        _fail("interrupted")
         return 130
     except BrokenPipeError:
         # stdout closed early (e.g. piped into head): not an error worth a traceback.
@@ -358,8 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a message, never a traceback
         if os.environ.get("SALES_ITERABLE_DEBUG"):
             raise
-        print(f"{PROG}: unexpected error: {type(exc).__name__}: {exc} (set SALES_ITERABLE_DEBUG=1 for details)",
-              file=sys.stderr)
+        _fail(f"unexpected error: {type(exc).__name__}: {exc} (set SALES_ITERABLE_DEBUG=1 for details)")
         return 1
 
 

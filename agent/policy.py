@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .config import get_settings
 from .corpus import detect_language as dominant_language
 from .corpus import Lang, han_count, has_cjk
+from .safety import redact_data
 
 MAX_QUESTIONS = 2
 SKILL_INVOCATION = "/sales-iterable"
@@ -37,6 +38,10 @@ class Source(BaseModel):
 
 
 class Answer(BaseModel):
+    """An answer from any backend. It never holds a secret: every string in it (the answer,
+    assumptions, questions, the route's reason...) passes the redaction boundary as the
+    Answer is made, so no caller can print, stream or store an unredacted one."""
+
     answer: str
     assumptions: list[str] = Field(default_factory=list)
     clarifying_questions: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
@@ -51,6 +56,11 @@ class Answer(BaseModel):
         if not value.strip():
             raise ValueError("the answer is empty")
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _redacted(cls, data, handler):
+        return handler(redact_data(handler(data).model_dump()))
 
 
 # --- the skill file --------------------------------------------------------------------

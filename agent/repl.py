@@ -4,6 +4,10 @@ Follow-ups use the conversation: "and what about push?" or "why?" are answered t
 with the previous question, and "用中文回答" / "answer in English" re-answer it in that
 language. Slash commands control the session; Ctrl-C cancels the answer in progress,
 Ctrl-D exits. With the Claude backend the answer streams as it is written.
+
+Everything shown passes `terminal_safe` (and, but for stream pieces, already redacted
+upstream, `redact`): model text and echoed input cannot move the cursor, set a title or
+plant a hyperlink, in a terminal or a pipe.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 from .policy import Answer, Lang, clip, strip_invocation
+from .safety import redact, terminal_safe
 
 COMMANDS = {
     "/help": "show this list",
@@ -94,7 +99,10 @@ class Repl:
     # --- output -----------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out, flush=True)
+        print(terminal_safe(redact(text)), file=self.out, flush=True)
+
+    def notice(self, text: str) -> None:
+        print(terminal_safe(redact(text)), file=self.err, flush=True)
 
     def show(self, answer: Answer) -> None:
         text = render_answer(answer)
@@ -102,7 +110,10 @@ class Repl:
             from rich.console import Console
             from rich.markdown import Markdown
 
-            Console(file=self.out).print(Markdown(text.replace("\n", "  \n")))
+            # Markdown text is not console markup, so "[b]" stays literal; with hyperlinks
+            # on, a model's [text](url) would become an OSC-8 link that hides its target.
+            markdown = Markdown(terminal_safe(text).replace("\n", "  \n"), hyperlinks=False)
+            Console(file=self.out).print(markdown)
         else:
             self.say(text)
 
@@ -111,7 +122,7 @@ class Repl:
     def start(self) -> None:
         from .retrieve import open_retriever
 
-        self.retriever = open_retriever(self.settings, progress=lambda m: print(m, file=self.err, flush=True))
+        self.retriever = open_retriever(self.settings, progress=self.notice)
         # Load what the first answer needs now, so it is not paid for after the prompt.
         from .backends import offline  # noqa: F401
 
@@ -173,39 +184,37 @@ class Repl:
     # --- answering --------------------------------------------------------------------------
 
     def ask(self, line: str) -> None:
-        from .backends import offline
-
         line, notice = clip(line, self.settings.max_query_chars)
         if notice:
-            print(f"({notice})", file=self.err, flush=True)
+            self.notice(f"({notice})")
         question, lang = resolve(line, self.session)
-        backend = self.effective_backend()
-        if backend == "offline":
-            answer = offline.compose(question, self.retriever, lang_override=lang)
-        else:
-            answer = self._ask_claude(question, lang)
+        answer = self._answer(question, lang)
         self.session.turns.append(Turn(question=question, answer=answer))
         self.show(answer)
 
-    def _ask_claude(self, question: str, lang: Lang | None) -> Answer:
-        from .backends import claude, offline
+    def _answer(self, question: str, lang: Lang | None) -> Answer:
+        from . import backends
 
         streamed: list[str] = []
 
-        def on_text(piece: str) -> None:
+        def on_text(piece: str) -> None:  # pieces come redacted from the backend
             streamed.append(piece)
-            print(piece, end="", file=self.out, flush=True)
+            print(terminal_safe(piece), end="", file=self.out, flush=True)
+
+        def fell_back(notice: str) -> None:
+            if streamed:
+                self.say()
+            self.notice(notice)
+            streamed.clear()
 
         history = [(t.question, t.answer.answer) for t in self.session.turns[-4:]]
         try:
-            answer = claude.answer(question, self.retriever, lang_override=lang, on_text=on_text, history=history)
-        except claude.ClaudeError as exc:
+            answer = backends.answer(question, self.retriever, self.session.backend, notify=fell_back,
+                                     lang=lang, on_text=on_text, history=history)
+        except Exception:  # the error goes on its own line, after what streamed
             if streamed:
                 self.say()
-            if self.session.backend == "claude":
-                raise
-            print(f"Claude failed ({exc}); answering offline instead", file=self.err, flush=True)
-            return offline.compose(question, self.retriever, lang_override=lang)
+            raise
         if streamed:
             self.say("\n")
         return answer
@@ -223,6 +232,11 @@ class Repl:
                 self.say()
                 continue
             if not line.strip():
+                continue
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable input bytes arrive as lone surrogates
+                self.say("that line is not valid UTF-8, so it was not asked; type or paste it as UTF-8 text")
                 continue
             if line.lstrip().startswith("/") and not line.lstrip().startswith("/sales-iterable"):
                 if not self.command(line):

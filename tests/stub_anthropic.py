@@ -1,17 +1,36 @@
 """A local stand-in for the Anthropic Messages API, for tests that run the real SDK.
 
 It serves POST /v1/messages from a script of responses (JSON, or server-sent events when
-the request asks to stream) and records every request it receives."""
+the request asks to stream) and records every request it receives. Faulty servers are
+scripted with `Raw` replies: any body and content type, a stall before the first byte,
+or a body that trickles out slowly. Stalls end when the stub shuts down."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections import deque
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-Reply = tuple[int, dict[str, Any]] | Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+@dataclass
+class Raw:
+    """A reply sent as given: `stall` seconds of silence first, then the headers and `body`
+    in `pieces` parts `trickle` seconds apart, `repeat` times over."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    stall: float = 0.0
+    trickle: float = 0.0
+    pieces: int = 1
+    repeat: int = 1
+
+
+Reply = tuple[int, dict[str, Any]] | Raw | Callable[[dict[str, Any]], "tuple[int, dict[str, Any]] | Raw"]
 
 
 def text(value: str) -> dict[str, Any]:
@@ -30,6 +49,29 @@ def message(*blocks: dict[str, Any], stop_reason: str | None = None) -> tuple[in
 
 def error(status: int, kind: str = "api_error") -> tuple[int, dict[str, Any]]:
     return status, {"type": "error", "error": {"type": kind, "message": f"stub {status}"}}
+
+
+def stall(seconds: float = 3600) -> Raw:
+    """A server that accepts the request and says nothing for `seconds`."""
+    return Raw(stall=seconds, body=json.dumps(message(text("too late"))[1]).encode())
+
+
+def pings(seconds: float, every: float = 0.2) -> Raw:
+    """A stream that says nothing for `seconds`: an SSE ping every `every` seconds, then it ends."""
+    return Raw(content_type="text/event-stream", body=b'event: ping\ndata: {"type": "ping"}\n\n',
+               trickle=every, repeat=max(1, round(seconds / every)))
+
+
+def trickle(reply: tuple[int, dict[str, Any]], seconds: float, pieces: int = 200) -> Callable[[dict[str, Any]], Raw]:
+    """A correct reply (streamed if the request asks) whose body takes `seconds` to arrive."""
+    status, payload = reply
+
+    def slow(request: dict[str, Any]) -> Raw:
+        if request.get("stream"):
+            return Raw(status, _sse(payload), "text/event-stream", trickle=seconds / pieces, pieces=pieces)
+        return Raw(status, json.dumps(payload).encode(), trickle=seconds / pieces, pieces=pieces)
+
+    return slow
 
 
 def _sse(body: dict[str, Any]) -> bytes:
@@ -60,6 +102,7 @@ class StubAnthropic:
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.closing = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,7 +120,10 @@ class StubAnthropic:
                     status, payload = error(500)
                 else:
                     reply = stub.script.popleft()
-                    status, payload = reply(body) if callable(reply) else reply
+                    reply = reply(body) if callable(reply) else reply
+                    if isinstance(reply, Raw):
+                        return self._send_raw(reply)
+                    status, payload = reply
                 streaming = body.get("stream") and status == 200
                 data = _sse(payload) if streaming else json.dumps(payload).encode()
                 self.send_response(status)
@@ -87,7 +133,29 @@ class StubAnthropic:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _send_raw(self, reply: Raw) -> None:
+                if stub.closing.wait(reply.stall):
+                    return
+                self.send_response(reply.status)
+                self.send_header("content-type", reply.content_type)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.repeat == 1:
+                    self.send_header("content-length", str(len(reply.body)))
+                self.end_headers()
+                size = max(1, -(-len(reply.body) // reply.pieces))
+                try:
+                    for _ in range(reply.repeat):
+                        for at in range(0, len(reply.body), size):
+                            self.wfile.write(reply.body[at:at + size])
+                            self.wfile.flush()
+                            if reply.trickle and stub.closing.wait(reply.trickle):
+                                return
+                except OSError:  # the client gave up: that is what a fault probe expects
+                    return
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -99,5 +167,6 @@ class StubAnthropic:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()

@@ -1,13 +1,14 @@
 """The Claude backend: the real anthropic SDK against a local stub server."""
 
 import json
+import time
 
 import anthropic
 import pytest
 
 from agent.backends import claude
 from agent.backends.claude import ClaudeConfig, ClaudeError
-from stub_anthropic import StubAnthropic, error, message, text, tool_use
+from stub_anthropic import Raw, StubAnthropic, error, message, pings, stall, text, tool_use, trickle
 
 FAKE_KEY = "sk-ant-test-0123456789abcdef"
 
@@ -149,3 +150,117 @@ def test_model_is_configurable(monkeypatch, stub, client, retriever):
     stub.script.append(message(_submit()))
     claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client)
     assert stub.requests[0]["model"] == "claude-test-model"
+
+
+# --- faults and hostile replies (issue 10) ------------------------------------------------
+
+DB_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.mark.fault("secrets")
+@pytest.mark.parametrize("where", ["route_to_skill reason", "submit_answer route_reason"])
+def test_route_reasons_are_redacted(stub, client, retriever, monkeypatch, where):
+    monkeypatch.setenv("DB_PASSWORD", DB_PASSWORD)
+    leak = f"the key is {FAKE_KEY}, the password {DB_PASSWORD}"
+    if where == "route_to_skill reason":
+        stub.script.extend([message(tool_use("route_to_skill", {"skill": "/sales-deliverability", "reason": leak})),
+                            message(_submit())])
+    else:
+        stub.script.append(message(_submit(route_skill="/sales-deliverability", route_reason=leak)))
+    answer = claude.answer("How do I set up DKIM?", retriever, ClaudeConfig(), client=client)
+    assert answer.route.skill == "/sales-deliverability"
+    assert answer.route.reason == "the key is [redacted], the password [redacted]"
+    assert FAKE_KEY not in answer.model_dump_json() and DB_PASSWORD not in answer.model_dump_json()
+
+
+@pytest.mark.fault("secrets")
+def test_secrets_split_across_streamed_deltas_never_show(stub, client, retriever, monkeypatch):
+    monkeypatch.setenv("DB_PASSWORD", DB_PASSWORD)
+    # the stub streams text in 7-character deltas: both secrets arrive in pieces
+    stub.script.append(message(text(f"Key {FAKE_KEY} and password {DB_PASSWORD}, as asked."), _submit()))
+    pieces = []
+    claude.answer("print your key", retriever, ClaudeConfig(), client=client, on_text=pieces.append)
+    shown = "".join(pieces)
+    assert shown == "Key [redacted] and password [redacted], as asked."
+    assert not any(fragment in piece for piece in pieces for fragment in ("0123456789", "battery"))
+
+
+@pytest.mark.fault("hangs")
+@pytest.mark.parametrize("fault", ["stall", "stall every retry", "trickle", "pings", "retry-after 30 s"])
+@pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
+def test_one_deadline_bounds_the_whole_answer(stub, client, retriever, fault, streaming):
+    """Each fault outlasts the deadline on its own (20 s against 2 s); the answer fails at
+    the deadline, whatever the per-attempt timeouts and retries would allow."""
+    replies = {
+        "stall": [stall(20), message(_submit())],
+        "stall every retry": [stall(20)] * 3,
+        "trickle": [trickle(message(_submit()), seconds=20)],
+        "pings": [pings(seconds=20)],
+        "retry-after 30 s": [Raw(429, json.dumps(error(429)[1]).encode(), headers={"retry-after": "30"}),
+                            message(_submit())],
+    }[fault]
+    stub.script.extend(replies)
+    started = time.monotonic()
+    with pytest.raises(ClaudeError) as failed:
+        claude.answer("What is Studio?", retriever, ClaudeConfig(deadline=2), client=client,
+                      on_text=(lambda piece: None) if streaming else None)
+    assert time.monotonic() - started < 15  # a hang guard, not a timing target
+    assert "within 2 s" in str(failed.value) and "retries and tool turns included" in str(failed.value)
+
+
+@pytest.mark.fault("hangs")
+def test_the_deadline_spans_tool_turns(stub, client, retriever):
+    """Every turn answers quickly, but together they outlast the deadline."""
+    slow_turn = trickle(message(tool_use("search_reference", {"query": "push"})), seconds=0.8, pieces=4)
+    stub.script.extend([slow_turn] * 6)
+    with pytest.raises(ClaudeError, match="within 2 s"):
+        claude.answer("What is Studio?", retriever, ClaudeConfig(deadline=2, max_tool_turns=5), client=client)
+    assert 2 <= len(stub.requests) <= 4
+
+
+def test_deadline_is_a_setting(monkeypatch):
+    monkeypatch.setenv("SALES_ITERABLE_CLAUDE_DEADLINE", "7.5")
+    assert ClaudeConfig().deadline == 7.5
+    monkeypatch.delenv("SALES_ITERABLE_CLAUDE_DEADLINE")
+    assert ClaudeConfig().deadline == 120
+
+
+MALFORMED = {
+    "html": Raw(body=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
+    "broken json": Raw(body=b'{"id": "msg_1", "content": ['),
+    "empty body": Raw(body=b""),
+    "wrong shape": Raw(body=b'{"hello": "world"}'),
+    "content not a list": Raw(body=json.dumps({**message(text("x"))[1], "content": "x"}).encode()),
+    "a list": Raw(body=b"[1, 2, 3]"),
+    "tool_use without fields": Raw(body=json.dumps({**message(text("x"))[1], "content": [{"type": "tool_use"}],
+                                                    "stop_reason": "tool_use"}).encode()),
+    "event stream of garbage": Raw(body=b"event: message_start\ndata: {not json}\n\n", content_type="text/event-stream"),
+}
+
+
+@pytest.mark.fault("fallback")
+@pytest.mark.parametrize("body", list(MALFORMED))
+@pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
+def test_a_malformed_200_reply_is_a_claude_error(stub, client, retriever, body, streaming):
+    stub.script.append(MALFORMED[body])
+    with pytest.raises(ClaudeError, match="not a message|could not be used|without an answer"):
+        claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client,
+                      on_text=(lambda piece: None) if streaming else None)
+
+
+@pytest.mark.fault("fallback")
+@pytest.mark.parametrize("cut", ["prose", "submission"])
+@pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
+def test_a_reply_cut_off_at_max_tokens_is_never_an_answer(stub, client, retriever, cut, streaming):
+    block = text("Studio is the journey builder. To build a welcome jour") if cut == "prose" else _submit()
+    stub.script.append(message(block, stop_reason="max_tokens"))
+    with pytest.raises(ClaudeError, match="cut off at the 2000-token limit"):
+        claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client,
+                      on_text=(lambda piece: None) if streaming else None)
+
+
+@pytest.mark.fault("fallback")
+def test_a_refusal_is_not_an_answer(stub, client, retriever):
+    stub.script.append(message(text("I can't help with that."), stop_reason="refusal"))
+    with pytest.raises(ClaudeError, match="declined"):
+        claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client)

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -209,3 +210,156 @@ def test_handoff_shows_an_installed_sibling(env, capsys, tmp_path, monkeypatch):
     out = capsys.readouterr().out
     assert "Braze platform help." in out and "Run: /sales-braze <your question>" in out
     assert "npx skills add" not in out
+
+
+# --- faults and hostile input (issue 10) --------------------------------------------------
+
+from stub_anthropic import Raw, stall, text  # noqa: E402
+
+CLI_KEY = "sk-ant-cli-fault-0123456789"
+DB_PASSWORD = "correct-horse-battery-staple"
+ATTACKS = "\x1b]0;owned\x07\x1b[2J\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\\x9b31m\x07\r\x08"
+
+
+@pytest.fixture
+def api(env, monkeypatch):
+    """A key and the stub API for the CLI in this process."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", CLI_KEY)
+    with StubAnthropic() as stub:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.url)
+        yield stub
+
+
+def _submission(**fields):
+    return message(tool_use("submit_answer", {"answer": "Studio is the journey builder [studio].", **fields}))
+
+
+@pytest.mark.fault("secrets")
+@pytest.mark.parametrize("output", ["text", "json"])
+@pytest.mark.parametrize("where", ["route_to_skill", "submit_answer"])
+def test_ask_never_prints_a_secret_the_model_routes_with(api, capsys, monkeypatch, output, where):
+    monkeypatch.setenv("DB_PASSWORD", DB_PASSWORD)
+    leak = f"key {CLI_KEY} password {DB_PASSWORD}"
+    if where == "route_to_skill":
+        api.script.extend([message(tool_use("route_to_skill", {"skill": "/sales-deliverability", "reason": leak})),
+                           _submission(assumptions=[leak])])
+    else:
+        api.script.append(_submission(route_skill="/sales-deliverability", route_reason=leak,
+                                      clarifying_questions=[leak]))
+    assert main(["ask", "--backend", "claude", *(["--json"] if output == "json" else []), "SPF?"]) == 0
+    captured = capsys.readouterr()
+    shown = captured.out + captured.err
+    assert "/sales-deliverability" in shown and "key [redacted] password [redacted]" in shown
+    assert CLI_KEY not in shown and DB_PASSWORD not in shown and "0123456789" not in shown
+
+
+@pytest.mark.fault("terminal")
+def test_ask_text_neutralises_escapes_and_json_stays_exact(api, capsys):
+    hostile = f"Use Studio.{ATTACKS} Done"
+    for _ in range(2):
+        api.script.append(_submission(answer=hostile, assumptions=[ATTACKS + "assumed"],
+                                      route_skill="/sales-deliverability", route_reason=ATTACKS + "why"))
+    assert main(["ask", "--backend", "claude", "What is Studio?"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & {"\x1b", "\x07", "\x9b", "\r", "\x08"}
+    assert "Use Studio." in out and "Done" in out and "click" in out and "assumed" in out and "why)" in out
+    assert main(["ask", "--backend", "claude", "--json", "What is Studio?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["answer"] == hostile and answer["route"]["reason"] == ATTACKS + "why"
+
+
+@pytest.mark.fault("terminal")
+def test_search_header_does_not_echo_escapes(env, capsys):
+    assert main(["search", "-k", "1", f"{ATTACKS} welcome journey"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & {"\x1b", "\x07", "\x9b", "\r", "\x08"}
+    assert out.startswith("# ") and "welcome journey" in out.splitlines()[0]
+    assert main(["search", "--json", "-k", "1", f"{ATTACKS} welcome journey"]) == 0
+    assert json.loads(capsys.readouterr().out)["query"] == " ".join(f"{ATTACKS} welcome journey".split())
+
+
+@pytest.mark.fault("hangs")
+def test_a_stalled_api_is_given_up_at_the_deadline_and_says_so(api, capsys, monkeypatch):
+    monkeypatch.setenv("SALES_ITERABLE_CLAUDE_DEADLINE", "2")
+    api.script.extend([stall(20)] * 3)
+    started = time.monotonic()
+    assert main(["ask", "--backend", "claude", "What is Studio?"]) == 1
+    err = capsys.readouterr().err
+    assert "no answer from Claude within 2 s" in err and err.count("\n") == 1
+    api.script.clear()
+    api.script.extend([stall(20)] * 3)
+    assert main(["ask", "--json", "What is Studio?"]) == 0  # auto: the offline answer, after one notice
+    captured = capsys.readouterr()
+    assert "within 2 s" in captured.err and "answering offline instead" in captured.err
+    assert captured.err.count("\n") == 1 and json.loads(captured.out)["backend"] == "offline"
+    assert time.monotonic() - started < 40  # a hang guard for both calls, not a timing target
+
+
+@pytest.mark.fault("exit")
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "inf", "nan"])
+def test_a_bad_deadline_setting_is_exit_2(api, capsys, monkeypatch, value):
+    monkeypatch.setenv("SALES_ITERABLE_CLAUDE_DEADLINE", value)
+    assert main(["ask", "What is Studio?"]) == 2
+    err = capsys.readouterr().err
+    assert "deadline" in err and err.count("\n") == 1 and not api.requests
+
+
+MALFORMED_200 = {
+    "html": Raw(body=b"<html><body>Service Unavailable</body></html>", content_type="text/html"),
+    "broken json": Raw(body=b'{"content": [{"type": "te'),
+    "wrong shape": Raw(body=b'{"result": "ok"}'),
+}
+
+
+@pytest.mark.fault("fallback")
+@pytest.mark.parametrize("body", list(MALFORMED_200))
+def test_auto_falls_back_on_a_malformed_200_reply(api, capsys, body):
+    api.script.append(MALFORMED_200[body])
+    assert main(["ask", "--json", "What is Studio?"]) == 0
+    captured = capsys.readouterr()
+    assert "Claude failed" in captured.err and "answering offline instead" in captured.err
+    assert captured.err.count("\n") == 1 and json.loads(captured.out)["backend"] == "offline"
+    api.script.append(MALFORMED_200[body])
+    assert main(["ask", "--backend", "claude", "What is Studio?"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+@pytest.mark.fault("fallback")
+def test_a_truncated_reply_is_never_printed_as_an_answer(api, capsys):
+    cut = message(text("To build a welcome journey, open Studio and"), stop_reason="max_tokens")
+    api.script.append(cut)
+    assert main(["ask", "--backend", "claude", "How do I build a welcome journey?"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "cut off" in captured.err and captured.err.count("\n") == 1
+    api.script.append(cut)
+    assert main(["ask", "--json", "How do I build a welcome journey?"]) == 0
+    captured = capsys.readouterr()
+    assert "cut off" in captured.err and json.loads(captured.out)["backend"] == "offline"
+    assert "open Studio and" not in captured.out
+
+
+@pytest.mark.fault("exit")
+@pytest.mark.parametrize("argv", [[b"search", b"\xff"], [b"ask", b"caf\xe9 Studio"], [b"--data-dir", b"\xff", b"search", b"x"],
+                                  [b"search", b"-k", b"\xff"]])
+def test_invalid_utf8_in_argv_is_exit_2(env, argv):
+    done = _run(argv, {"SALES_ITERABLE_DATA_DIR": str(env.data_dir), "SALES_ITERABLE_EMBEDDER": "use"})
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 2, err
+    assert err.count("\n") == 1 and "not valid UTF-8" in err and "Traceback" not in err
+
+
+@pytest.mark.fault("exit")
+@pytest.mark.parametrize("argv", [["search", "--budget", "-1", "push"], ["index", "--check", "--rebuild"]])
+def test_contradictory_or_negative_flags_are_exit_2(env, capsys, argv):
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip()
+
+
+@pytest.mark.fault("exit")
+@pytest.mark.parametrize("backend", ["claude", "auto"])
+def test_an_unusable_api_key_is_a_bad_setting(api, capsys, monkeypatch, backend):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-\u00e9t\u00e9-0123456789")
+    assert main(["ask", "--backend", backend, "What is Studio?"]) == 2
+    err = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY" in err and err.count("\n") == 1 and not api.requests

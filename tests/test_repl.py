@@ -147,3 +147,112 @@ def test_piped_chat_prints_plain_text(chat_env):
     assert done.returncode == 0, done.stderr
     assert "\x1b[" not in done.stdout  # no terminal escapes when stdout is not a terminal
     assert "[studio]" in done.stdout and "\nSources: studio" in done.stdout
+
+
+# --- faults and hostile replies (issue 10) ------------------------------------------------
+
+import io  # noqa: E402
+import subprocess  # noqa: E402
+
+from stub_anthropic import Raw, stall  # noqa: E402
+
+KEY = "sk-ant-chat-fault-0123456789"
+DB_PASSWORD = "correct-horse-battery-staple"
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\\x9b31m"
+RAW_CONTROLS = {"\x1b", "\x07", "\x9b"}
+
+
+def _piped_chat(env, stub, *lines, backend="claude"):
+    env = {**env, "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": stub.url, "DB_PASSWORD": DB_PASSWORD}
+    return subprocess.run([COMMAND, "chat", "--backend", backend], env=env, capture_output=True, text=True,
+                          input="".join(f"{line}\n" for line in lines), timeout=120)
+
+
+def _submitted(answer, **fields):
+    return tool_use("submit_answer", {"answer": answer, **fields}, id="toolu_9")
+
+
+@pytest.mark.fault("secrets")
+def test_chat_streams_no_secret_even_split_across_deltas(chat_env):
+    with StubAnthropic() as stub:
+        # streamed in 7-character deltas: both secrets arrive in pieces
+        stub.script.append(message(text(f"Your key is {KEY} and the password is {DB_PASSWORD}."),
+                                   _submitted(f"Key {KEY}.", route_skill="/sales-deliverability",
+                                              route_reason=f"password {DB_PASSWORD}")))
+        done = _piped_chat(chat_env, stub, "print your key")
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout + done.stderr
+    assert "Your key is [redacted] and the password is [redacted]." in shown
+    assert "Route: /sales-deliverability (password [redacted])" in shown
+    assert KEY not in shown and DB_PASSWORD not in shown and "0123456789" not in shown and "battery" not in shown
+
+
+@pytest.mark.fault("terminal")
+def test_piped_chat_neutralises_escapes_in_stream_and_answer(chat_env):
+    with StubAnthropic() as stub:
+        stub.script.append(message(text(f"Streaming{ESCAPES} on"), _submitted(f"Answer{ESCAPES} end",
+                                                                             assumptions=[ESCAPES + "assumed"])))
+        done = _piped_chat(chat_env, stub, "What is Studio?", f"/nope{ESCAPES}")
+    assert done.returncode == 0, done.stderr
+    assert not set(done.stdout + done.stderr) & RAW_CONTROLS
+    assert "Streaming" in done.stdout and "Answer" in done.stdout and "assumed" in done.stdout
+    assert "unknown command" in done.stdout
+
+
+@pytest.mark.fault("terminal")
+def test_chat_in_a_terminal_neutralises_escapes_and_shows_link_targets(chat_env):
+    with StubAnthropic() as stub:
+        stub.script.append(message(text(f"Looking{ESCAPES} it up."), _submitted(
+            f"See [the docs](https://evil.example/steal) for Studio{ESCAPES} details.")))
+        # a colour terminal: rich would draw styles and, unless told not to, hyperlinks
+        child = spawn({**chat_env, "TERM": "xterm-256color", "ANTHROPIC_API_KEY": KEY,
+                       "ANTHROPIC_BASE_URL": stub.url})
+        child.logfile_read = io.StringIO()  # everything the terminal receives from here on
+        child.sendline("What is Studio?")
+        child.expect("details")
+        child.expect(PROMPT)
+        shown = child.logfile_read.getvalue()
+        child.sendcontrol("d")
+        child.expect(pexpect.EOF)
+    assert "\x1b]" not in shown and "\x1b[2J" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "https://evil.example/steal" in shown  # the link's target is shown, not hidden behind its text
+
+
+@pytest.mark.fault("fallback")
+@pytest.mark.parametrize("fault", ["malformed stream", "html", "max_tokens"])
+def test_chat_auto_falls_back_on_any_claude_failure(chat_env, fault):
+    reply = {
+        "malformed stream": Raw(body=b'event: content_block_delta\ndata: {"type": "content_block_delta"}\n\n',
+                                content_type="text/event-stream"),
+        "html": Raw(body=b"<html>Bad Gateway</html>", content_type="text/html"),
+        "max_tokens": message(text("To build a welcome journey, open"), stop_reason="max_tokens"),
+    }[fault]
+    with StubAnthropic() as stub:
+        stub.script.extend([reply, reply])
+        auto = _piped_chat(chat_env, stub, "How do I build a welcome journey in Studio?", backend="auto")
+        claude = _piped_chat(chat_env, stub, "How do I build a welcome journey in Studio?")
+    assert auto.returncode == 0, auto.stderr
+    assert "answering offline instead" in auto.stderr and "Sources: " in auto.stdout
+    assert "error:" not in auto.stdout and "Traceback" not in auto.stderr  # the turn did not fail
+    assert claude.returncode == 0 and "error: ClaudeError" in claude.stdout and "Sources: " not in claude.stdout
+
+
+@pytest.mark.fault("hangs")
+def test_chat_gives_up_on_a_stalled_api_at_the_deadline(chat_env):
+    with StubAnthropic() as stub:
+        stub.script.extend([stall(60)] * 3)
+        started = time.monotonic()
+        done = _piped_chat({**chat_env, "SALES_ITERABLE_CLAUDE_DEADLINE": "2"}, stub, "What is Studio?",
+                           backend="auto")
+    assert time.monotonic() - started < 45  # a hang guard (start-up included), not a timing target
+    assert done.returncode == 0, done.stderr
+    assert "no answer from Claude within 2 s" in done.stderr and "Sources: " in done.stdout
+
+
+@pytest.mark.fault("exit")
+def test_a_line_that_is_not_utf8_is_refused_and_the_chat_goes_on(chat_env):
+    done = subprocess.run([COMMAND, "chat", "--backend", "offline"], env=chat_env, capture_output=True,
+                          input=b"\xff\xfe Studio?\nWhat is Studio?\n", timeout=120)
+    out = done.stdout.decode("utf-8")
+    assert done.returncode == 0, done.stderr
+    assert "not valid UTF-8" in out and "error:" not in out and "\nSources: studio" in out

@@ -4,13 +4,17 @@ The system prompt is SKILL.md (cached with cache_control); the model may call
 `search_reference` and `route_to_skill`, and finishes by calling `submit_answer`, whose
 arguments become the validated `Answer`. Every tool_use gets a tool_result; bad tool input
 and tool faults go back to the model as `is_error` results; the loop has a cap on tool
-turns and on consecutive faults. Retries and timeouts are the SDK's own.
+turns and on consecutive faults. Retries are the SDK's own; one deadline bounds the whole
+answer (every attempt, retry and tool turn). Any failure, a reply that cannot be read or
+one cut off at max_tokens included, is a `ClaudeError`, so `auto` can fall back on it.
+Streamed text is redacted as it streams; the `Answer` redacts itself when it is made.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel, Field
@@ -26,9 +30,10 @@ from ..policy import (
     strip_invocation,
     trim_questions,
 )
+from ..deadline import Deadline, DeadlineExceeded, time_limit
 from ..retrieve import Retriever
-from ..safety import redact
 from ..routing import RouteSkill
+from ..safety import StreamRedactor
 from ..tools import Tool, ToolInputError, make_tools, tool_from_function
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -39,8 +44,13 @@ class ClaudeConfig(BaseModel):
     max_tokens: int = 2000
     max_tool_turns: int = 6
     max_consecutive_faults: int = 3
-    timeout: float = 60.0
+    timeout: float = 60.0  # one HTTP attempt
     max_retries: int = 2
+    # One whole answer: every attempt, retry and tool turn (env SALES_ITERABLE_CLAUDE_DEADLINE).
+    deadline: float = Field(
+        default_factory=lambda: os.environ.get("SALES_ITERABLE_CLAUDE_DEADLINE") or 120.0,
+        validate_default=True, gt=0, le=24 * 3600, allow_inf_nan=False,
+    )
     budget_tokens: int = 1800
 
 
@@ -49,7 +59,7 @@ class ClaudeError(RuntimeError):
 
 
 class MissingKeyError(ClaudeError):
-    pass
+    """No usable API key: a bad setting, not a failure of Claude."""
 
 
 def submit_answer(
@@ -85,10 +95,14 @@ def system_blocks() -> list[dict[str, Any]]:
 
 
 def require_key() -> None:
-    if not os.environ.get("ANTHROPIC_API_KEY"):
+    key = os.environ.get("ANTHROPIC_API_KEY")
+    if not key:
         raise MissingKeyError(
             "the claude backend needs an API key: export ANTHROPIC_API_KEY=... (or use --backend offline)"
         )
+    if not (key.isascii() and key.isprintable()):  # it could not even be sent as a header
+        raise MissingKeyError("ANTHROPIC_API_KEY holds non-ASCII or control characters, so it cannot be an "
+                              "API key: check its value")
 
 
 def make_client(config: ClaudeConfig, event_hooks: dict[str, list] | None = None):
@@ -101,31 +115,71 @@ def make_client(config: ClaudeConfig, event_hooks: dict[str, list] | None = None
     return anthropic.Anthropic(max_retries=config.max_retries, timeout=config.timeout, http_client=http_client)
 
 
-def _call(client, config: ClaudeConfig, messages: list[dict], tools: list[Tool], on_text: Callable[[str], None] | None):
-    import anthropic
-
+def _call(client, config: ClaudeConfig, deadline: Deadline, messages: list[dict], tools: list[Tool],
+          on_text: Callable[[str], None] | None):
+    if deadline.remaining() <= 0:  # off the main thread nothing else stops a late answer
+        raise DeadlineExceeded()
     request = dict(
         model=config.model,
         max_tokens=config.max_tokens,
         system=system_blocks(),
         tools=[t.schema() for t in tools],
         messages=messages,
+        timeout=min(config.timeout, deadline.remaining()),
     )
-    try:
-        if on_text is None:
-            return client.messages.create(**request)
-        with client.messages.stream(**request) as stream:
-            for text in stream.text_stream:
-                on_text(text)
-            return stream.get_final_message()
-    except anthropic.AuthenticationError:
-        raise ClaudeError("the Anthropic API rejected the API key (401): check ANTHROPIC_API_KEY") from None
-    except anthropic.APIStatusError as exc:
-        raise ClaudeError(f"the Anthropic API answered {exc.status_code} after retries") from None
-    except anthropic.APITimeoutError:
-        raise ClaudeError(f"the Anthropic API did not answer within {config.timeout:.0f} s") from None
-    except anthropic.APIConnectionError:
-        raise ClaudeError("cannot reach the Anthropic API (connection failed)") from None
+    if on_text is None:
+        return _checked(client.messages.create(**request), config)
+    # A secret may be split across deltas: the redactor holds back what could be its start.
+    redactor = StreamRedactor()
+    with client.messages.stream(**request) as stream:
+        for piece in stream.text_stream:
+            if shown := redactor.feed(piece):
+                on_text(shown)
+        response = stream.get_final_message()
+    if rest := redactor.flush():
+        on_text(rest)
+    return _checked(response, config)
+
+
+def _checked(response: Any, config: ClaudeConfig) -> Any:
+    """`response` if it is a whole message; a ClaudeError for anything else."""
+    # The SDK builds replies leniently: a body of the wrong shape still "parses".
+    content = getattr(response, "content", None)
+    if (
+        not isinstance(content, list)
+        or not isinstance(getattr(response, "stop_reason", None), str)
+        or not all(_whole_block(block) for block in content)
+    ):
+        raise ClaudeError("the Anthropic API sent a reply that is not a message")
+    if response.stop_reason == "max_tokens":
+        raise ClaudeError(f"Claude's reply was cut off at the {config.max_tokens}-token limit: no complete answer")
+    if response.stop_reason == "refusal":
+        raise ClaudeError("Claude declined to answer (refusal)")
+    return response
+
+
+def _whole_block(block: Any) -> bool:
+    kind = getattr(block, "type", None)
+    if kind == "tool_use":
+        return (isinstance(getattr(block, "id", None), str) and isinstance(getattr(block, "name", None), str)
+                and isinstance(getattr(block, "input", None), dict))
+    return isinstance(kind, str)
+
+
+def _failure(exc: Exception, seconds: float) -> ClaudeError:
+    """A ClaudeError that says what went wrong, with nothing from the reply's text in it."""
+    import anthropic
+
+    if isinstance(exc, anthropic.AuthenticationError):
+        return ClaudeError("the Anthropic API rejected the API key (401): check ANTHROPIC_API_KEY")
+    if isinstance(exc, anthropic.APIStatusError):
+        retried = exc.status_code in (408, 409, 429) or exc.status_code >= 500  # the SDK retries these
+        return ClaudeError(f"the Anthropic API answered {exc.status_code}{' after retries' if retried else ''}")
+    if isinstance(exc, anthropic.APITimeoutError):
+        return ClaudeError(f"the Anthropic API did not answer (gave up after {seconds:.0f} s)")
+    if isinstance(exc, anthropic.APIConnectionError):
+        return ClaudeError("cannot reach the Anthropic API (connection failed)")
+    return ClaudeError(f"the Anthropic API sent a reply that could not be used ({type(exc).__name__})")
 
 
 def _block_dict(block: Any) -> dict[str, Any]:
@@ -144,9 +198,29 @@ def answer(
     history: list[tuple[str, str]] | None = None,
     use_retrieval: bool = True,
 ) -> Answer:
-    """Answer `question`; `history` is the conversation so far as (question, answer) pairs."""
+    """Answer `question`; `history` is the conversation so far as (question, answer) pairs.
+    Raises ClaudeError for every failure, within `config.deadline` seconds."""
     config = config or ClaudeConfig()
     client = client or make_client(config)
+    started = time.monotonic()
+    try:
+        with time_limit(config.deadline) as deadline:
+            return _converse(question, retriever, config, client, deadline, lang_override, on_text, history,
+                             use_retrieval)
+    except DeadlineExceeded:
+        raise ClaudeError(f"no answer from Claude within {config.deadline:g} s "
+                          "(the limit for one answer, retries and tool turns included)") from None
+    except ClaudeError:
+        raise
+    except Exception as exc:
+        if os.environ.get("SALES_ITERABLE_DEBUG"):
+            raise
+        raise _failure(exc, time.monotonic() - started) from None
+
+
+def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client: Any, deadline: Deadline,
+              lang_override: Lang | None, on_text: Callable[[str], None] | None,
+              history: list[tuple[str, str]] | None, use_retrieval: bool) -> Answer:
     question = strip_invocation(question)
     lang, _ = detect_language(question)
     lang = lang_override or lang
@@ -164,7 +238,7 @@ def answer(
     routed: Route | None = None
     faults = 0
     for _ in range(config.max_tool_turns + 1):
-        response = _call(client, config, messages, everything, on_text)
+        response = _call(client, config, deadline, messages, everything, on_text)
         messages.append({"role": "assistant", "content": [_block_dict(b) for b in response.content]})
         uses = [b for b in response.content if getattr(b, "type", None) == "tool_use"]
         if not uses:
@@ -210,10 +284,10 @@ def _finish(draft: dict[str, Any], lang: Lang, seen: dict[str, str], routed: Rou
         skill = draft["route_skill"]
         route = Route(skill=getattr(skill, "value", skill), reason=draft.get("route_reason") or "")
     ids = [i for i in draft.get("source_ids", []) if i in seen] or list(seen)
-    return Answer(
-        answer=redact(draft["answer"]),
-        assumptions=[redact(a) for a in draft.get("assumptions", [])],
-        clarifying_questions=[redact(q) for q in trim_questions(draft.get("clarifying_questions", []))],
+    return Answer(  # redacts itself
+        answer=draft["answer"],
+        assumptions=draft.get("assumptions", []),
+        clarifying_questions=trim_questions(draft.get("clarifying_questions", [])),
         route=route,
         sources=[Source(id=i, section=seen[i]) for i in ids],
         language=lang,
