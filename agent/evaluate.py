@@ -1,15 +1,15 @@
-"""Offline evals: score answers against cases (`sales-iterable eval`).
+"""Evals: answer each case, grade the answer, and sum up (`sales-iterable eval`).
 
-Case files use skill-creator's evals.json shape, `{"skill_name", "evals": [{"id",
-"prompt", "expected_output", "assertions": [{"name", "description"}]}]}` (or
-`expectations` as plain strings), extended with deterministic checks per assertion
-(`any_of`, `all_of`, `none_of`, `regex`) and per case (`expect_route`, `language`,
-`max_questions`, `min_assumptions`). An assertion with no deterministic check is graded
-only by the LLM judge (`--judge`); offline it is reported as ungraded, never as passed.
-Files with `retrieval_cases` are scored as recall@k and MRR per language.
+Cases come from agent.evalcases. Every check of a case is graded passed, failed or (for
+a check only the LLM judge can decide, when `--judge` is off) ungraded. A case's pass
+rate is passed / total with ungraded checks counted as not passed, and a run's pass rate
+is the mean of its cases' rates: skill-creator's measure (its aggregate_benchmark.py
+averages each run's grading summary), so our headline and its benchmark agree.
+Retrieval cases are scored as recall@k and MRR per language.
 
-The runner lives in the package (not in evals/) because the CLI below it runs it;
-evals/ holds the cases as data.
+The runner lives in the package (not in evals/) because the CLI runs it; evals/ holds the
+cases as data. agent.evalworkspace writes the results; agent.transcripts records and
+replays model calls.
 """
 
 from __future__ import annotations
@@ -22,144 +22,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import regex
+from pydantic import BaseModel, Field, ValidationError
 
-from . import metrics
+from . import metrics, transcripts
 from .corpus import count_tokens, detect_language, han_count
-from .policy import MAX_QUESTIONS, Answer
+from .evalcases import Assertion, Case, RetrievalCase
+from .policy import Answer
+from .safety import redact_data, terminal_safe
 
 RETRIEVAL_K = 5
-
-
-# --- case files ------------------------------------------------------------------------
-
-
-class Assertion(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1)
-    description: str = ""
-    any_of: list[str] | None = None
-    all_of: list[str] | None = None
-    none_of: list[str] | None = None
-    regex: str | None = None
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression ({exc})") from None
-        return value
-
-    @property
-    def deterministic(self) -> bool:
-        return any(v is not None for v in (self.any_of, self.all_of, self.none_of, self.regex))
-
-
-class Case(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str | int
-    prompt: str = Field(min_length=1)
-    expected_output: str = ""
-    assertions: list[Assertion] = Field(default_factory=list)
-    expectations: list[str] = Field(default_factory=list)
-    files: list[str] = Field(default_factory=list)
-    expect_route: str | None = None  # absent: not checked; null: must not route
-    language: Literal["en", "zh"] | None = None
-    max_questions: int = Field(default=MAX_QUESTIONS, ge=0)
-    min_assumptions: int = Field(default=0, ge=0)
-    family: str = "general"
-
-    @field_validator("expect_route")
-    @classmethod
-    def _slash(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"/sales-[a-z0-9-]+", value):
-            raise ValueError("must be a slash command like /sales-deliverability, or null")
-        return value
-
-    @model_validator(mode="after")
-    def _something_to_check(self) -> "Case":
-        if not (self.assertions or self.expectations or "expect_route" in self.model_fields_set or self.language):
-            raise ValueError("a case needs assertions, expectations, expect_route or language")
-        return self
-
-    @property
-    def checks_route(self) -> bool:
-        return "expect_route" in self.model_fields_set
-
-
-class CaseFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    skill_name: str
-    evals: list[Case]
-
-
-class RetrievalCase(BaseModel):
-    query: str = Field(min_length=1)
-    language: Literal["en", "zh"]
-    expect: list[str] = Field(min_length=1)
-    tags: list[str] = Field(default_factory=list)
-
-
-class RetrievalFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    retrieval_cases: list[RetrievalCase]
-
-
-class CaseFileError(ValueError):
-    """A case file is unusable; the message names the file, the case and the field."""
-
-
-def _describe(path: Path, data: Any, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    loc = list(first["loc"])
-    case = ""
-    if len(loc) >= 2 and loc[0] in ("evals", "retrieval_cases") and isinstance(loc[1], int):
-        items = data.get(loc[0], []) if isinstance(data, dict) else []
-        item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
-        case = f" case {item.get('id', item.get('query', '#' + str(loc[1])))!r}"
-        loc = loc[2:]
-    where = ".".join(str(p) for p in loc) or "(top level)"
-    return f"{path}:{case} field {where}: {first['msg']}"
-
-
-def load_case_files(paths: list[Path]) -> tuple[list[tuple[Path, Case]], list[RetrievalCase]]:
-    cases: list[tuple[Path, Case]] = []
-    retrieval: list[RetrievalCase] = []
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(path.glob("*.json"))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise CaseFileError(f"{path}: no such case file or directory")
-    if not files:
-        raise CaseFileError(f"no case files (*.json) in {', '.join(map(str, paths))}")
-    seen: dict[str, Path] = {}
-    for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CaseFileError(f"{path}: not valid JSON ({exc})") from None
-        try:
-            if isinstance(data, dict) and "retrieval_cases" in data:
-                retrieval += RetrievalFile.model_validate(data).retrieval_cases
-                continue
-            parsed = CaseFile.model_validate(data)
-        except ValidationError as exc:
-            raise CaseFileError(_describe(path, data, exc)) from None
-        for case in parsed.evals:
-            key = str(case.id)
-            if key in seen:
-                raise CaseFileError(f"{path}: case {key!r} field id: duplicate (also in {seen[key]})")
-            seen[key] = path
-            cases.append((path, case))
-    return cases, retrieval
+# A case's regex gets this long per answer: ample for any sane pattern, and a bound on
+# one that backtracks catastrophically (the `regex` engine enforces it).
+REGEX_SECONDS = 1.0
 
 
 # --- grading ---------------------------------------------------------------------------
@@ -194,9 +71,15 @@ def check_assertion(assertion: Assertion, text: str) -> tuple[bool, str]:
         passed &= not present
         notes.append(f"must not contain {present}: {_snippet(text, present[0])}" if present else "none of the forbidden strings")
     if assertion.regex is not None:
-        match = re.search(assertion.regex, text, re.I)
-        passed &= match is not None
-        notes.append(f"regex matched {match.group()!r}" if match else f"regex {assertion.regex!r} did not match")
+        try:
+            match = regex.search(assertion.regex, text, flags=regex.IGNORECASE, timeout=REGEX_SECONDS)
+        except TimeoutError:
+            passed = False
+            notes.append(f"regex {assertion.regex!r} gave up after {REGEX_SECONDS:g} s (it backtracks "
+                         "catastrophically on this answer; simplify it)")
+        else:
+            passed &= match is not None
+            notes.append(f"regex matched {match.group()!r}" if match else f"regex {assertion.regex!r} did not match")
     return passed, "; ".join(notes)
 
 
@@ -208,14 +91,14 @@ def in_language(text: str, lang: str) -> bool:
     return detect_language(prose) == "en"
 
 
+UNGRADED = "ungraded: needs the LLM judge (--judge); counted as not passed"
+
+
 @dataclass
 class Expectation:
     text: str
     passed: bool | None  # None: ungraded
     evidence: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "passed": self.passed, "evidence": self.evidence}
 
 
 def grade(case: Case, answer: Answer, judged: dict[str, tuple[bool, str]] | None = None) -> list[Expectation]:
@@ -233,12 +116,11 @@ def grade(case: Case, answer: Answer, judged: dict[str, tuple[bool, str]] | None
             passed, evidence = judged[assertion.name]
             out.append(Expectation(label, passed, f"judge: {evidence}"))
         else:
-            out.append(Expectation(label, None, "ungraded: needs the LLM judge (--judge)"))
+            out.append(Expectation(label, None, UNGRADED))
     for i, expectation in enumerate(case.expectations):
-        key = f"expectation-{i + 1}"
-        verdict = judged.get(key)
+        verdict = judged.get(f"expectation-{i + 1}")
         out.append(Expectation(expectation, verdict[0] if verdict else None,
-                               f"judge: {verdict[1]}" if verdict else "ungraded: needs the LLM judge (--judge)"))
+                               f"judge: {verdict[1]}" if verdict else UNGRADED))
     if case.checks_route:
         got = answer.route.skill if answer.route else None
         want = case.expect_route
@@ -256,11 +138,21 @@ def grade(case: Case, answer: Answer, judged: dict[str, tuple[bool, str]] | None
 
 
 def summarize(expectations: list[Expectation]) -> dict[str, Any]:
+    """One case's counts; `pass_rate` is passed / total, ungraded counted as not passed."""
     passed = sum(e.passed is True for e in expectations)
     failed = sum(e.passed is False for e in expectations)
     ungraded = sum(e.passed is None for e in expectations)
-    rate = passed / (passed + failed) if passed + failed else None
-    return {"passed": passed, "failed": failed, "ungraded": ungraded, "pass_rate": rate}
+    total = len(expectations)
+    return {"passed": passed, "failed": failed, "ungraded": ungraded, "total": total,
+            "pass_rate": passed / total if total else None}
+
+
+def summarize_cases(results: list["CaseResult"]) -> dict[str, Any]:
+    """Counts over several cases; `pass_rate` is the mean of their pass rates."""
+    summaries = [r.summary for r in results]
+    rates = [s["pass_rate"] for s in summaries if s["pass_rate"] is not None]
+    out = {k: sum(s[k] for s in summaries) for k in ("passed", "failed", "ungraded", "total")}
+    return {"cases": len(results), **out, "pass_rate": statistics.mean(rates) if rates else None}
 
 
 # --- retrieval cases -------------------------------------------------------------------
@@ -283,6 +175,8 @@ class CaseResult:
     expectations: list[Expectation]
     seconds: float
     context_tokens: int
+    tokens: int  # the API's usage for Claude; offline, context read plus answer written
+    tool_calls: int
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -292,34 +186,36 @@ class CaseResult:
 @dataclass
 class RunResult:
     label: str
+    # skill-creator's configuration name: with_skill (retrieval on) or without_skill.
+    configuration: str = "with_skill"
+    backend: str = "offline"
+    models: list[str] = field(default_factory=list)
+    replayed_from: Path | None = None
     results: list[CaseResult] = field(default_factory=list)
 
     def pass_rate(self) -> float | None:
-        return summarize([e for r in self.results for e in r.expectations])["pass_rate"]
-
-
-def _safe_name(case_id: str | int) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(case_id)) or "case"
+        return summarize_cases(self.results)["pass_rate"]
 
 
 class Progress:
     """A bar on stderr when it is a terminal; one line per case otherwise."""
 
     def __init__(self, total: int, label: str) -> None:
-        self.total, self.label, self.done = total, label, 0
+        self.total, self.label, self.done = total, terminal_safe(label), 0
         self.tty = sys.stderr.isatty()
 
     def step(self, case_id: str | int, ok: bool | None) -> None:
         self.done += 1
         mark = {True: "pass", False: "FAIL", None: "ungraded"}[ok]
+        shown = terminal_safe(str(case_id))
         if self.tty:
             filled = int(30 * self.done / max(self.total, 1))
-            print(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {str(case_id)[:30]:30s}",
+            print(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {shown[:30]:30s}",
                   end="", file=sys.stderr, flush=True)
             if self.done == self.total:
                 print(file=sys.stderr)
         else:
-            print(f"{self.label} {self.done}/{self.total} {case_id}: {mark}", file=sys.stderr, flush=True)
+            print(f"{self.label} {self.done}/{self.total} {shown[:200]}: {mark}", file=sys.stderr, flush=True)
 
 
 def _context_tokens(answer: Answer, retriever, exchanges: list[dict]) -> int:
@@ -332,125 +228,7 @@ def _context_tokens(answer: Answer, retriever, exchanges: list[dict]) -> int:
     return sum(int(retriever.index.chunks.get(s.id, {}).get("tokens", 0)) for s in answer.sources)
 
 
-def _stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"mean": 0.0, "stddev": 0.0}
-    return {"mean": statistics.mean(values), "stddev": statistics.pstdev(values)}
-
-
-def benchmark(run: RunResult, retrieval: dict[str, Any] | None) -> dict[str, Any]:
-    results = run.results
-    per_case = {str(r.case.id): r.summary for r in results}
-    per_assertion: dict[str, dict[str, int]] = {}
-    for r in results:
-        for a in r.case.assertions:
-            e = next(e for e in r.expectations if e.text.startswith(a.name))
-            slot = per_assertion.setdefault(a.name, {"passed": 0, "failed": 0, "ungraded": 0})
-            slot["passed" if e.passed else "failed" if e.passed is False else "ungraded"] += 1
-    by = lambda key: {  # noqa: E731
-        value: summarize([e for r in results if key(r) == value for e in r.expectations])
-        for value in sorted({key(r) for r in results})
-    }
-    routed = [r for r in results if r.case.checks_route]
-    route_ok = sum((r.answer.route.skill if r.answer.route else None) == r.case.expect_route for r in routed)
-    return {
-        "run": run.label,
-        "overall": summarize([e for r in results for e in r.expectations]),
-        "per_family": by(lambda r: r.case.family),
-        "per_language": by(lambda r: r.case.language or r.answer.language),
-        "per_case": per_case,
-        "per_assertion": per_assertion,
-        "routing_accuracy": route_ok / len(routed) if routed else None,
-        "seconds": _stats([r.seconds for r in results]),
-        "context_tokens": _stats([float(r.context_tokens) for r in results]),
-        "retrieval": retrieval,
-    }
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
-
-
-def markdown_report(bench: dict[str, Any], run: RunResult, baseline: dict[str, Any] | None = None) -> str:
-    lines = [f"# Eval report: {bench['run']}", ""]
-    o = bench["overall"]
-    lines.append(f"**Pass rate {_pct(o['pass_rate'])}**: {o['passed']} passed, {o['failed']} failed, "
-                 f"{o['ungraded']} ungraded (ungraded checks need `--judge` and never count as passed).")
-    if bench["routing_accuracy"] is not None:
-        lines.append(f"Routing accuracy: {_pct(bench['routing_accuracy'])}.")
-    if baseline:
-        lines.append(f"Without retrieval the same cases pass {_pct(baseline['overall']['pass_rate'])}: "
-                     f"retrieval adds {((o['pass_rate'] or 0) - (baseline['overall']['pass_rate'] or 0)) * 100:+.0f} points.")
-    failures = [(r, e) for r in run.results for e in r.expectations if e.passed is False]
-    lines += ["", "## Failing checks", ""]
-    if not failures:
-        lines.append("None.")
-    for r, e in failures:
-        lines.append(f"- **{r.case.id}** — {e.text}  \n  evidence: {e.evidence}")
-    lines += ["", "## Pass rate by family", "", "| family | passed | failed | ungraded | pass rate |", "|---|---|---|---|---|"]
-    for family, s in bench["per_family"].items():
-        lines.append(f"| {family} | {s['passed']} | {s['failed']} | {s['ungraded']} | {_pct(s['pass_rate'])} |")
-    lines += ["", "## Pass rate by language", "", "| language | pass rate |", "|---|---|"]
-    for lang, s in bench["per_language"].items():
-        lines.append(f"| {lang} | {_pct(s['pass_rate'])} |")
-    if bench.get("retrieval"):
-        lines += ["", "## Retrieval", "", "| language | cases | recall@1 | recall@5 | MRR |", "|---|---|---|---|---|"]
-        for lang, m in bench["retrieval"].items():
-            lines.append(f"| {lang} | {m['cases']} | {m['recall@1']:.2f} | {m[f'recall@{RETRIEVAL_K}']:.2f} | {m['mrr']:.2f} |")
-    lines += ["", "## Cases", "", "| case | family | passed | failed | ungraded | seconds | context tokens |",
-              "|---|---|---|---|---|---|---|"]
-    for r in run.results:
-        s = r.summary
-        lines.append(f"| {r.case.id} | {r.case.family} | {s['passed']} | {s['failed']} | {s['ungraded']} | "
-                     f"{r.seconds:.3f} | {r.context_tokens} |")
-    t, c = bench["seconds"], bench["context_tokens"]
-    lines += ["", f"Time per case {t['mean']:.3f} ± {t['stddev']:.3f} s; context {c['mean']:.0f} ± {c['stddev']:.0f} tokens."]
-    return "\n".join(lines) + "\n"
-
-
-# --- model calls: recording, replay, the judge ---------------------------------------------
-
-
-def scrub(value: Any, secrets: list[str]) -> Any:
-    """A copy of `value` with auth headers and secret values removed."""
-    if isinstance(value, dict):
-        return {k: ("[scrubbed]" if k.lower() in {"x-api-key", "authorization"} else scrub(v, secrets))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "[scrubbed]")
-        return value
-    return value
-
-
-class Recorder:
-    """httpx event hooks that keep every request and response of one case."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[dict[str, Any]] = []
-
-    def on_request(self, request) -> None:
-        try:
-            body = json.loads(request.content or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            body = {"raw": "(not JSON)"}
-        self.exchanges.append({"request": body, "method": request.method, "url": str(request.url),
-                               "headers": dict(request.headers)})
-
-    def on_response(self, response) -> None:
-        response.read()
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"raw": response.text[:2000]}
-        if self.exchanges:
-            self.exchanges[-1].update({"status": response.status_code, "response": body})
-
-
-def claude_client(recorder: Recorder | None = None):
+def claude_client(recorder: transcripts.Recorder | None = None):
     from .backends.claude import ClaudeConfig, make_client
 
     hooks = {"request": [recorder.on_request], "response": [recorder.on_response]} if recorder else None
@@ -525,60 +303,150 @@ def run_cases(
     judge: bool = False,
     record: Path | None = None,
     replay: Path | None = None,
-    label: str = "",
+    on_record: Callable[[Path], None] | None = None,
 ) -> RunResult:
-    """Answer (or replay) every case and grade it."""
-    import os
-
+    """Answer (or replay) every case and grade it. Every answer is redacted as soon as it
+    exists, so grades, files and replays all see the same text."""
     from .backends import offline
 
-    run = RunResult(label=label or f"{backend}{'' if use_retrieval else ' without retrieval'}")
-    progress = Progress(len(cases), run.label)
+    if replay is not None:
+        label = f"replay of {replay}"
+    else:
+        label = f"{backend}{'' if use_retrieval else ' without retrieval'}"
+    run = RunResult(label=label, configuration="with_skill" if use_retrieval else "without_skill",
+                    backend=backend, replayed_from=replay)
+    progress = Progress(len(cases), label)
     source = retriever if use_retrieval else _NoRetrieval(retriever)
-    secrets = [os.environ.get("ANTHROPIC_API_KEY", "")]
     judge_client = claude_client() if judge else None
+    backends_seen: set[str] = set()
     for case in cases:
-        recorder = Recorder()
+        recorder = transcripts.Recorder()
         started = time.perf_counter()
         if replay is not None:
-            path = replay / f"{_safe_name(case.id)}.json"
-            if not path.is_file():
-                raise CaseFileError(f"{replay}: no transcript for case {case.id!r} ({path.name}); record it first")
-            transcript = json.loads(path.read_text(encoding="utf-8"))
-            answer = Answer.model_validate(transcript["answer"])
-            recorder.exchanges = transcript.get("exchanges", [])
-        elif backend == "claude":
-            from .backends import claude
-
-            answer = claude.answer(case.prompt, source, client=claude_client(recorder), use_retrieval=use_retrieval)
+            replayed = transcripts.read(replay, case.id, case.prompt)
+            answer, recorder.exchanges = replayed.answer, replayed.exchanges
+            seconds = replayed.seconds  # how long the answer took when it was recorded
+            backends_seen.add(replayed.backend)
+            if replayed.model:
+                run.models.append(replayed.model)
         else:
-            answer = offline.compose(case.prompt, source)
-        seconds = time.perf_counter() - started
+            if backend == "claude":
+                from .backends import claude
+
+                answer = claude.answer(case.prompt, source, client=claude_client(recorder), use_retrieval=use_retrieval)
+            else:
+                answer = offline.compose(case.prompt, source)
+            seconds = time.perf_counter() - started
+            model = transcripts.model_of(recorder.exchanges)
+            if model:
+                run.models.append(model)
+        answer = Answer.model_validate(redact_data(answer.model_dump(mode="json")))
         judged = judge_assertions(judge_client, case, answer) if judge_client else None
         expectations = grade(case, answer, judged)
         if record is not None:
             record.mkdir(parents=True, exist_ok=True)
-            transcript = {"case": str(case.id), "prompt": case.prompt, "backend": answer.backend,
-                          "answer": answer.model_dump(mode="json"), "exchanges": recorder.exchanges}
-            (record / f"{_safe_name(case.id)}.json").write_text(
-                json.dumps(scrub(transcript, secrets), ensure_ascii=False, indent=2), encoding="utf-8")
-        result = CaseResult(case, answer, expectations, seconds, _context_tokens(answer, retriever, recorder.exchanges))
+            path = transcripts.write(record, case.id, case.prompt, answer, recorder.exchanges, seconds)
+            if on_record:
+                on_record(path)
+        context = _context_tokens(answer, retriever, recorder.exchanges)
+        tokens = transcripts.usage_tokens(recorder.exchanges) or context + count_tokens(checked_text(answer))
+        result = CaseResult(case, answer, expectations, seconds, context, tokens, transcripts.tool_calls(recorder.exchanges))
         run.results.append(result)
         s = result.summary
-        progress.step(case.id, None if s["pass_rate"] is None else s["failed"] == 0)
+        progress.step(case.id, None if s["ungraded"] and not s["failed"] else s["failed"] == 0 and not s["ungraded"])
+    if replay is not None:
+        run.backend = ", ".join(sorted(backends_seen)) or backend
+        run.label = f"{run.backend} (replayed from {replay})"
+    run.models = sorted(set(run.models))
     return run
 
 
-def write_outputs(out: Path, run: RunResult, bench: dict[str, Any], baseline: dict[str, Any] | None) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+# --- our own figures (beside skill-creator's benchmark.json) -----------------------------------
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"mean": 0.0, "stddev": 0.0}
+    return {"mean": statistics.mean(values), "stddev": statistics.pstdev(values)}
+
+
+def figures(run: RunResult, retrieval: dict[str, Any] | None) -> dict[str, Any]:
+    """Pass rates overall, per family, per language and per case; per-assertion counts;
+    routing accuracy; time and context per case; retrieval recall and MRR."""
+    results = run.results
+    per_assertion: dict[str, dict[str, int]] = {}
+    for r in results:
+        for a, e in zip(r.case.assertions, r.expectations):
+            slot = per_assertion.setdefault(a.name, {"passed": 0, "failed": 0, "ungraded": 0})
+            slot["passed" if e.passed else "failed" if e.passed is False else "ungraded"] += 1
+
+    def by(key: Callable[[CaseResult], str]) -> dict[str, dict[str, Any]]:
+        return {value: summarize_cases([r for r in results if key(r) == value])
+                for value in sorted({key(r) for r in results})}
+
+    routed = [r for r in results if r.case.checks_route]
+    route_ok = sum((r.answer.route.skill if r.answer.route else None) == r.case.expect_route for r in routed)
+    return {
+        "run": run.label,
+        "configuration": run.configuration,
+        "backend": run.backend,
+        "replayed_from": str(run.replayed_from) if run.replayed_from else None,
+        "pass_rate_means": "mean over cases of passed/total; ungraded checks count as not passed",
+        "overall": summarize_cases(results),
+        "per_family": by(lambda r: r.case.family),
+        "per_language": by(lambda r: r.case.language or r.answer.language),
+        "per_case": {str(r.case.id): r.summary for r in results},
+        "per_assertion": per_assertion,
+        "routing_accuracy": route_ok / len(routed) if routed else None,
+        "seconds": _stats([r.seconds for r in results]),
+        "context_tokens": _stats([float(r.context_tokens) for r in results]),
+        "retrieval": retrieval,
+    }
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+
+
+def markdown_report(bench: dict[str, Any], run: RunResult, baseline: dict[str, Any] | None = None) -> str:
+    lines = [f"# Eval report: {bench['run']}", ""]
+    o = bench["overall"]
+    lines.append(f"**Pass rate {pct(o['pass_rate'])}** (skill-creator's measure: the mean over {o['cases']} cases of "
+                 f"passed/total, ungraded checks counted as not passed). Checks: {o['passed']} passed, "
+                 f"{o['failed']} failed, {o['ungraded']} ungraded of {o['total']} (ungraded checks need `--judge`).")
+    if bench["routing_accuracy"] is not None:
+        lines.append(f"Routing accuracy: {pct(bench['routing_accuracy'])}.")
+    if baseline:
+        lift = ((o["pass_rate"] or 0) - (baseline["overall"]["pass_rate"] or 0)) * 100
+        lines.append(f"Without retrieval the same cases pass {pct(baseline['overall']['pass_rate'])}: "
+                     f"retrieval adds {lift:+.0f} points.")
+    failures = [(r, e) for r in run.results for e in r.expectations if e.passed is False]
+    lines += ["", "## Failing checks", ""]
+    if not failures:
+        lines.append("None.")
+    for r, e in failures:
+        lines.append(f"- **{r.case.id}** — {e.text}  \n  evidence: {e.evidence}")
+    ungraded = [(r, e) for r in run.results for e in r.expectations if e.passed is None]
+    if ungraded:
+        lines += ["", "## Ungraded checks (counted as not passed)", ""]
+        lines += [f"- **{r.case.id}** — {e.text}" for r, e in ungraded]
+    lines += ["", "## Pass rate by family", "", "| family | cases | passed | failed | ungraded | pass rate |",
+              "|---|---|---|---|---|---|"]
+    for family, s in bench["per_family"].items():
+        lines.append(f"| {family} | {s['cases']} | {s['passed']} | {s['failed']} | {s['ungraded']} | {pct(s['pass_rate'])} |")
+    lines += ["", "## Pass rate by language", "", "| language | cases | pass rate |", "|---|---|---|"]
+    for lang, s in bench["per_language"].items():
+        lines.append(f"| {lang} | {s['cases']} | {pct(s['pass_rate'])} |")
+    if bench.get("retrieval"):
+        lines += ["", "## Retrieval", "", "| language | cases | recall@1 | recall@5 | MRR |", "|---|---|---|---|---|"]
+        for lang, m in bench["retrieval"].items():
+            lines.append(f"| {lang} | {m['cases']} | {m['recall@1']:.2f} | {m[f'recall@{RETRIEVAL_K}']:.2f} | {m['mrr']:.2f} |")
+    lines += ["", "## Cases", "", "| case | family | passed | failed | ungraded | pass rate | seconds | context tokens |",
+              "|---|---|---|---|---|---|---|---|"]
     for r in run.results:
-        case_dir = out / _safe_name(r.case.id)
-        case_dir.mkdir(exist_ok=True)
-        grading = {"expectations": [e.as_dict() for e in r.expectations], "summary": r.summary}
-        (case_dir / "grading.json").write_text(json.dumps(grading, ensure_ascii=False, indent=2), encoding="utf-8")
-        (case_dir / "answer.json").write_text(r.answer.model_dump_json(indent=2), encoding="utf-8")
-    payload = {**bench, "baseline": baseline}
-    (out / "benchmark.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
-    report = out / "report.md"
-    report.write_text(markdown_report(bench, run, baseline), encoding="utf-8")
-    return report
+        s = r.summary
+        lines.append(f"| {r.case.id} | {r.case.family} | {s['passed']} | {s['failed']} | {s['ungraded']} | "
+                     f"{pct(s['pass_rate'])} | {r.seconds:.3f} | {r.context_tokens} |")
+    t, c = bench["seconds"], bench["context_tokens"]
+    lines += ["", f"Time per case {t['mean']:.3f} ± {t['stddev']:.3f} s; context {c['mean']:.0f} ± {c['stddev']:.0f} tokens."]
+    return "\n".join(lines) + "\n"

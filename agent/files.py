@@ -52,3 +52,22 @@ def atomic_write(path: Path, data: bytes | str, *, replace_link: bool = False, m
             pass
         raise
 
+
+
+def make_dirs(root: Path, *parts: str) -> Path:
+    """`root/parts...`, creating what is missing. Refuses (UnsafePathError) when any part
+    below `root` is a symbolic link or not a directory: a link planted there would send
+    every later write somewhere else. `root` itself is the caller's choice and may be a
+    link (a user's --out path, say)."""
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            raise UnsafePathError(f"refusing to write into {path}: it is a symbolic link")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if not path.is_dir():
+                raise UnsafePathError(f"refusing to write into {path}: it is not a directory") from None
+    return path
