@@ -53,7 +53,6 @@ def atomic_write(path: Path, data: bytes | str, *, replace_link: bool = False, m
         raise
 
 
-
 def make_dirs(root: Path, *parts: str) -> Path:
     """`root/parts...`, creating what is missing. Refuses (UnsafePathError) when any part
     below `root` is a symbolic link or not a directory: a link planted there would send
