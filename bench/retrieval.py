@@ -3,7 +3,8 @@
 Chunk-level recall@1, recall@5 and MRR per language on the question set
 (evals/questions/), for the tune half and the frozen holdout half separately, for BM25
 alone, dense alone and the default hybrid; then the older section-level sets
-(evals/retrieval*.json) as a regression check, and warm query latency.
+(evals/retrieval*.json) as a regression check, what aligned pairs and the glossary add
+for Chinese questions naming products in Chinese, and warm query latency.
 
 The holdout half is scored in aggregate only: this script never prints one of its
 questions or a per-question result (`--misses` lists tune questions only).
@@ -46,7 +47,7 @@ def load_half(name: str) -> list[dict]:
 
 def load_regression(path: Path) -> list[dict]:
     cases = json.loads(path.read_text(encoding="utf-8"))["retrieval_cases"]
-    return [{"q": c["query"], "lang": c["language"], "expect": c["expect"]} for c in cases]
+    return [{"q": c["query"], "lang": c["language"], "expect": c["expect"], "tags": c.get("tags", [])} for c in cases]
 
 
 def unit_rank(retriever: Retriever, case: dict, **kw) -> int | None:
@@ -102,6 +103,11 @@ def main() -> int:
                                           for name, cases in halves.items()))
         print("regression, section level (hybrid): " + "   ".join(
             f"{name}: {cells(score(retriever, cases, rank=section_rank))}" for name, cases in regression.items()))
+        crossterm = [c for c in regression["dev"] if "crossterm" in c["tags"]]
+        steps = {"Chinese passages only": {"use_bridge": False, "use_pairs": False},
+                 "+ aligned pairs": {"use_bridge": False}, "+ glossary bridge": {}}
+        print(f"cross-lingual, {len(crossterm)} dev questions naming products in Chinese (section level, hybrid): " + ", ".join(
+            f"{step} MRR {score(retriever, crossterm, rank=section_rank, **kw)['zh']['mrr']:.2f}" for step, kw in steps.items()))
         timings = []
         for case in halves["tune"]:
             t = time.perf_counter()
