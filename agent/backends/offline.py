@@ -179,8 +179,11 @@ def _handoff_lines(route: Route, lang: Lang, mixed: bool, hand: Handoff) -> list
     return lines
 
 
-def compose(question: str, retriever: Retriever, lang_override: Lang | None = None) -> Answer:
+def compose(question: str, retriever: Retriever, lang_override: Lang | None = None,
+            history: list[str] | None = None) -> Answer:
     question = strip_invocation(question)
+    if history:
+        question = f"{question} ({history[-1]})"
     lang, other_language = detect_language(question)
     lang = lang_override or lang
     words = _TEXT[lang]
