@@ -28,19 +28,34 @@ MAX_CHUNK_TOKENS = 320
 
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s+\{#([a-z0-9][a-z0-9-]*)((?:\s+\.[a-z-]+)*)\}\s*$")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 class CorpusError(ValueError):
     """The corpus files are missing, malformed or out of alignment."""
 
 
+# Words that build a sentence rather than name a thing. A question mixing the two
+# languages is asked in the language of its frame: "STO 和 Frequency Optimization 哪个先开?"
+# is Chinese, "What's the endpoint for 批量更新用户?" is English with a Chinese term in it.
+_ZH_FRAME = re.compile(r"[吗呢吧啊么嘛的了是有和跟与在能会要把被给让还就都也这那哪啥谁我你他她们请怎如何什为没不可该需想]")
+_EN_FRAME = frozenset(
+    "the a an is are was were be do does did how what which where when why who can could should would will "
+    "to of in on for with my our we i you your me us it this that there their and or if not don't doesn't "
+    "isn't what's how's where's there's".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
 def detect_language(text: str) -> Lang:
-    """Dominant language of a question: Chinese when its Han characters outweigh its
-    Latin words (one Han character carries roughly a word's worth of meaning)."""
-    han = len(_CJK.findall(text))
-    words = len(_LATIN_WORD.findall(text))
-    return "zh" if han and han >= words else "en"
+    """The language a question is asked in: Chinese when it has Han characters and its
+    sentence frame is Chinese (English words in it are then names), English otherwise."""
+    if not _CJK.search(text):
+        return "en"
+    words = [w.lower() for w in _WORD.findall(text)]
+    en_frame = sum(w in _EN_FRAME for w in words)
+    if not en_frame:
+        return "zh"
+    return "zh" if len(_ZH_FRAME.findall(text)) >= en_frame else "en"
 
 
 def has_cjk(text: str) -> bool:

@@ -287,6 +287,7 @@ class _NoRetrieval:
 
     def __init__(self, retriever) -> None:
         self.index, self.glossary, self.embedder = retriever.index, retriever.glossary, retriever.embedder
+        self.cache_dir, self.bridge = retriever.cache_dir, retriever.bridge
 
     def search(self, *args: Any, **kwargs: Any) -> list:
         return []

@@ -31,10 +31,6 @@ COMMANDS = {
 }
 _TO_ZH = re.compile(r"^(请)?(用|以)?中文(回答|回复|说)?[吧。!!]*$|^(in|answer in) chinese[.!]*$", re.I)
 _TO_EN = re.compile(r"^(请)?(用|以)?英文(回答|回复|说)?[吧。!!]*$|^(please )?(answer |reply )?in english( please)?[.!]*$", re.I)
-_FOLLOW_UP = re.compile(
-    r"^(and|also|what about|how about|then|but|ok(ay)?,? (and|what about)|why|how come|那|还有|那么|如果|为什么|怎么会|为啥)\b",
-    re.I,
-)
 HISTORY_LENGTH = 1000
 
 
@@ -56,7 +52,9 @@ class Session:
 
 
 def resolve(line: str, session: Session) -> tuple[str, Lang | None]:
-    """The question to answer for `line`, and a language it asks for, using the session."""
+    """The question to answer for `line`, and a language it asks for: "用中文回答" /
+    "answer in English" re-answer the last question. Follow-ups ("and what about push?")
+    are read with the conversation by the backends themselves."""
     text = strip_invocation(line)
     previous = session.last.question if session.last else None
     if previous and _TO_ZH.match(text):
@@ -66,8 +64,6 @@ def resolve(line: str, session: Session) -> tuple[str, Lang | None]:
         session.lang = "en"
         return previous, "en"
     wanted: Lang | None = session.lang if session.lang in ("en", "zh") else None  # type: ignore[assignment]
-    if previous and (_FOLLOW_UP.match(text) or len(text.split()) <= 3 and len(text) <= 20):
-        return f"{text} ({previous})", wanted
     return text, wanted
 
 
@@ -187,8 +183,13 @@ class Repl:
         line, notice = clip(line, self.settings.max_query_chars)
         if notice:
             self.notice(f"({notice})")
+        from .understand import is_follow_up
+
         question, lang = resolve(line, self.session)
         answer = self._answer(question, lang)
+        # A follow-up is remembered with what it follows, so the next one still has its topic.
+        if self.session.last and is_follow_up(question):
+            question = f"{self.session.last.question} {question}"
         self.session.turns.append(Turn(question=question, answer=answer))
         self.show(answer)
 

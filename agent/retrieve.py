@@ -10,6 +10,7 @@ are bridged by the glossary before both retrievers run.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -74,10 +75,12 @@ def _word_pattern(phrase: str) -> re.Pattern[str]:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]]) -> None:
+    def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]],
+                 cache_dir: Path | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.glossary = glossary
+        self.cache_dir = cache_dir  # where data derived from the embedder may be cached
         # Latin aliases match whole words only ("EU" must not fire inside "queue"), and
         # a term already in the query as a whole word is not added again.
         self._aliases = [(_word_pattern(alias), _word_pattern(term), term) for alias, term in glossary]
@@ -173,4 +176,4 @@ class Retriever:
 def open_retriever(settings: Settings, progress: Progress = stderr_progress, embedder: Embedder | None = None) -> Retriever:
     embedder = embedder or embedder_for(settings)
     index = open_index(settings, progress=progress, embedder=embedder)
-    return Retriever(index, embedder, load_glossary(settings.corpus_dir))
+    return Retriever(index, embedder, load_glossary(settings.corpus_dir), cache_dir=settings.data_dir)

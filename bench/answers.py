@@ -31,8 +31,8 @@ QUESTIONS = REPO / "evals" / "questions"
 SPLITS = ("tune", "holdout")
 KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language")
 # The first line of an honest gap, in either language.
-GAP = re.compile(r"does not (give|say|mention|list|cover|state)|doesn't (give|say|mention)|no (figure|number|price|limit|endpoint)"
-                 r"|参考资料(中)?(没有|未|并未)|没有(给出|提到|说明|列出)", re.I)
+GAP = re.compile(r"does not (give|say|mention|list|cover|state|answer)|doesn't (give|say|mention)|no (figure|number|price|limit|endpoint)"
+                 r"|参考资料(中)?(没有|未|并未)|没有(给出|提到|说明|列出|直接回答)", re.I)
 NOT_FOUND = re.compile(r"could not find|没有找到", re.I)
 NO_HISTORY = re.compile(r"no earlier question|没有(之前|上一个|前面)的问题", re.I)
 # The slot each of the policy's clarifying questions asks about (said: role/channel, goal, area).

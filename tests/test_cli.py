@@ -146,7 +146,7 @@ def test_ask_reads_stdin_and_renders_sections(env, capsys, monkeypatch):
     _stdin(monkeypatch, "苹果手机收不到推送\n".encode())
     assert main(["ask", "--backend", "offline", "-"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("可能的原因和排查步骤")
+    assert out.startswith("原因:APNs证书过期")  # the troubleshooting entry's cause comes first
     assert "\n来源: ios-push-not-delivering" in out and "\n问题:\n1. " in out
 
 

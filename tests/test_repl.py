@@ -1,5 +1,6 @@
 """`sales-iterable chat` driven for real in a pseudo-terminal (pexpect)."""
 
+import re
 import os
 import sys
 import time
@@ -133,10 +134,8 @@ def test_follow_ups_use_the_conversation():
     assert resolve("How do I A/B test subject lines?", session) == ("How do I A/B test subject lines?", None)
     answer = Answer(answer="x", language="en", backend="offline")
     session.turns.append(Turn("How do I A/B test subject lines?", answer))
-    question, lang = resolve("and what about push?", session)
-    assert "push" in question and "A/B test subject lines" in question and lang is None
+    assert resolve("and what about push?", session) == ("and what about push?", None)  # the backend reads it in context
     assert resolve("用中文回答", session) == ("How do I A/B test subject lines?", "zh") and session.lang == "zh"
-    assert resolve("why?", session)[0].startswith("why? (How do I A/B")
     assert resolve("answer in English please", session) == ("How do I A/B test subject lines?", "en")
     assert resolve("/sales-iterable What is Studio and how do journeys start?", session)[0].startswith("What is Studio")
 

@@ -26,8 +26,9 @@ def answer(
 
     if backend == "auto" and not os.environ.get("ANTHROPIC_API_KEY"):
         backend = "offline"
+    asked = [past for past, _ in history or []]  # the offline backend reads follow-ups with the questions
     if backend == "offline":
-        return offline.compose(question, retriever, lang_override=lang)
+        return offline.compose(question, retriever, lang_override=lang, history=asked)
     from . import claude
 
     try:
@@ -36,4 +37,4 @@ def answer(
         if backend == "claude" or isinstance(exc, claude.MissingKeyError):
             raise
         notify(f"Claude failed ({exc}); answering offline instead")
-        return offline.compose(question, retriever, lang_override=lang)
+        return offline.compose(question, retriever, lang_override=lang, history=asked)

@@ -1,0 +1,321 @@
+"""What a question is, before it is answered: whether it belongs to a sibling skill, its
+goal, the context it already states, what kind of thing it asks for, whether it is a
+yes/no question, and whether it only makes sense as a follow-up.
+
+Route and goal come from one mechanism: the labelled example questions in
+corpus/intents.tsv (both languages) are embedded once, and the nearest examples of each
+label vote. Cue words — a competitor's name, SPF, "429", "收不到" — add a fixed bonus to
+their label: they break ties and anchor the obvious cases, the examples generalise to
+phrasings no word list foresaw. Negation ("not Iterable-specific", "不限于Iterable")
+removes the vote for answering here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .corpus import CorpusError
+from .files import atomic_write
+from .policy import contains_word
+
+Goal = Literal["Set up", "Optimize", "Troubleshoot", "Understand"]
+GOALS: dict[str, Goal] = {"setup": "Set up", "optimize": "Optimize", "troubleshoot": "Troubleshoot",
+                          "understand": "Understand"}
+ITERABLE = "iterable"  # the route label for "answer here"
+# How many of a label's nearest examples are averaged into its score.
+TOP_EXAMPLES = 2
+# What a matching cue word adds to its label's score (cosine similarities are ~0.2-0.8).
+CUE_BONUS = 0.25
+# Without a cue, a route wins only when its examples beat answering here by this much
+# (measured on the tune half: wrong cue-less routes came within 0.13).
+ROUTE_MARGIN = 0.15
+
+
+def _any(text: str, words: tuple[str, ...]) -> bool:
+    return any(contains_word(text, w) for w in words)
+
+
+# --- cue words ---------------------------------------------------------------------------
+
+ROUTE_CUES: dict[str, tuple[str, ...]] = {
+    "/sales-deliverability": ("spf", "dkim", "dmarc", "deliverability", "sender reputation", "domain warmup", "ip warmup",
+                              "warm up", "warmup", "spam folder", "inbox placement", "送达率", "发件人信誉", "垃圾箱",
+                              "垃圾邮件", "预热", "域名信誉"),
+    "/sales-transactional-email": ("sendgrid", "postmark", "mailgun", "amazon ses", "ses", "transactional email provider",
+                                   "事务性邮件"),
+    "/sales-do": ("cold email", "cold outreach", "cold outbound", "cold call", "prospecting", "lead generation",
+                  "sales pipeline", "discovery call", "outbound sequence", "陌拜", "销售线索", "获客线索", "外呼", "陌生开发"),
+}
+# A competitor's own features asked about ("in Braze", "Braze's Canvas", "Braze的…"): a
+# mere mention ("moving off Braze — what is the Iterable equivalent?") stays here.
+COMPETITORS = {"/sales-braze": r"braze", "/sales-customerio": r"customer\.?io", "/sales-klaviyo": r"klaviyo"}
+_ABOUT_COMPETITOR = (r"\b(in|on|with|inside|within) {name}\b|\b{name}'s\b|\b{name}\s+(canvas(es)?|content cards?|currents|"
+                     r"segments?|flows?|forms?|campaigns?|broadcasts?|journeys?|workflows?|lists?|api|sdk|pricing)\b"
+                     r"|{name}\s*(的|里|中|上)|^(how|what|where|can|does|is)\b[^?]*\b{name}\b[^?]*\?$")
+# Connecting a CRM through a no-code connector needs both halves.
+CRM = ("salesforce", "hubspot", "pipedrive", "zoho", "crm")
+CONNECTORS = ("zapier", "make", "make.com", "no-code connector", "n8n")
+# Saying the question is not about Iterable.
+NOT_ITERABLE = re.compile(
+    r"(not|n't|nothing)\s+(\w+\s+){0,2}iterable[- ]specific|not\s+(specific\s+to|tied\s+to|about)\s+(iterable|any\s+(one\s+)?(platform|tool))"
+    r"|regardless\s+of\s+(the\s+)?(platform|tool)|across\s+(tools|platforms)|any\s+platform|in\s+general\b|generally\s+speaking"
+    r"|不限于\s*iterable|不局限于|不限平台|不管用什么平台|不管什么平台|通用(的)?(策略|思路|做法|建议)|跨平台|跨工具|一般来说",
+    re.I,
+)
+STRATEGY = ("strategy", "strategies", "best practice", "best practices", "tips", "ideas", "cadence", "how often should",
+            "策略", "最佳实践", "思路", "建议", "怎么设计", "多久发一次")
+# Things only Iterable has: their presence keeps an Iterable part in a routed question.
+ITERABLE_THINGS = ("iterable", "studio", "smart ingest", "brand affinity", "journey assist", "copy assist",
+                   "frequency optimization", "send time optimization", "mobile inbox", "embedded message", "catalog",
+                   "/api/", "旅程", "品牌亲和")
+
+GOAL_CUES: dict[Goal, tuple[str, ...]] = {
+    "Troubleshoot": ("not working", "isn't working", "doesn't work", "not delivering", "not arriving", "not receiving",
+                     "failing", "fails", "failed", "error", "errors", "broken", "stopped", "empty", "wrong", "429", "stuck",
+                     "nobody", "no one", "didn't", "doesn't", "isn't", "can't", "cannot", "why is", "why are", "why do",
+                     "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
+                     "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回"),
+    "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
+                 "提高", "改进", "降低", "减少"),
+    "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
+               "how do i", "how can i", "how to", "how do we", "搭建", "创建", "配置", "开启", "接入", "开通", "对接",
+               "从哪开始", "怎么", "如何"),
+    "Understand": ("what is", "what are", "what's the difference", "difference", "explain", "how does", "是什么",
+                   "区别", "原理", "什么是"),
+}
+ROLE_CUES: dict[str, tuple[str, ...]] = {
+    "Developer": ("developer", "engineer", "as a dev", "dev team", "our backend", "our code", "sdk", "开发", "工程师",
+                  "研发", "程序员", "服务端", "后端"),
+    "Data/analytics": ("analyst", "data team", "data engineer", "analytics team", "数据分析", "数据团队", "分析师"),
+    "Marketing ops/admin": ("admin", "marketing ops", "project owner", "管理员", "营销运营"),
+    "Marketer": ("marketer", "marketing manager", "campaign manager", "营销人员", "运营人员", "市场部"),
+}
+API_CUES = ("api", "rest", "endpoint", "sdk", "curl", "json", "base url", "header", "429", "429s", "/api/", "接口", "端点")
+UI_CUES = ("dashboard", "in the ui", "in the app", "console", "menu", "screen", "where in iterable", "settings", "click",
+           "控制台", "后台界面", "页面", "菜单", "在哪里设置", "在哪开")
+
+
+# --- what kind of thing is asked ---------------------------------------------------------
+
+Ask = Literal["endpoint", "url", "price", "limit", "frequency", "size", "menu", "number"]
+ASK_CUES: dict[Ask, re.Pattern[str]] = {
+    "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\bapi (call|route|path)\b"
+                           r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
+    "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
+    "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|多少钱|价格|费用|收费|报价|贵", re.I),
+    "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b|限流|上限|最多|最大|几次|多少次", re.I),
+    "frequency": re.compile(r"\bhow (often|frequently|long)\b|\binterval\b|\bhow fast\b|多久|频率|多长时间|多快", re.I),
+    "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
+    "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
+                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
+                       r"|哪个菜单|入口在哪|哪一层开", re.I),
+    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b|多少|百分之|几个|基准", re.I),
+}
+# What a passage sentence must contain to answer each kind.
+ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
+    "endpoint": re.compile(r"/api/[\w/{}.]*"),
+    "url": re.compile(r"https?://\S+|api(\.eu)?\.iterable\.com"),
+    "price": re.compile(r"\$\s?\d|\d\s?美元|万美元|USD", re.I),
+    "limit": re.compile(r"\d[\d,.]*\s*(\+|k\b|req|requests?|次|/s|/min|per\b|MB|KB|GB|个|条|days?|天|minutes?|分钟|hours?|小时|items?)", re.I),
+    "frequency": re.compile(r"\d|real-time|实时|hourly|daily|每(天|周|小时)"),
+    "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
+    "menu": re.compile(r"\S ?> ?\S|analytics|分析|Settings|设置|\b(in|inside) (Studio|the dashboard)|per campaign|journey step|"
+                       r"\btiles?\b|组件|控制台|入口|按活动|旅程步骤"),
+    "number": re.compile(r"\d"),
+}
+
+_YES_NO_EN = re.compile(r"^(can|could|does|do|did|is|are|was|will|would|should|has|have|may)\b", re.I)
+_YES_NO_ZH = re.compile(r"吗[??]?$|吗[,,。??]|(能不能|可不可以|支不支持|是不是|有没有|要不要|会不会|需不需要|行不行|用不用)")
+# Questions that ask for a judgement ("is it broken?", "靠谱吗"), not whether something
+# exists or is possible: a passage cannot settle them with a yes or a no.
+_JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|right|reliable|good enough|worth it)\b"
+                        r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得", re.I)
+_FOLLOW_UP = re.compile(
+    r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
+    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|\b(same deal|that one|the same)\b",
+    re.I,
+)
+_PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b|^(它|这个|那个)", re.I)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    route: str | None  # a routing target ("/sales-braze") or None: answered here
+    iterable_part: bool  # the question also asks about Iterable itself
+    goal: Goal | None
+    goal_said: bool  # a cue word states the goal; otherwise it is the examples' best guess
+    role: str | None  # a role the question states
+    channel: Literal["api", "ui"] | None  # the way of working it states
+    asks: tuple[Ask, ...]  # kinds of things it asks for, most specific first
+    yes_no: bool
+    follow_up: bool  # only makes sense after an earlier question
+    scores: dict[str, float] = field(default_factory=dict, compare=False)  # route label -> score, for bench/tests
+
+
+def stated_role(text: str) -> str | None:
+    return next((role for role, cues in ROLE_CUES.items() if _any(text, cues)), None)
+
+
+def stated_channel(text: str) -> Literal["api", "ui"] | None:
+    if _any(text, API_CUES):
+        return "api"
+    if _any(text, UI_CUES):
+        return "ui"
+    return None
+
+
+# When a question asks for several kinds at once ("the max size"), the most specific
+# decides what an answer must contain.
+_SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "frequency", "limit", "menu", "number")
+_NAMED_ENDPOINT = re.compile(r"/api/\w")
+
+
+def asked_kinds(question: str) -> tuple[Ask, ...]:
+    kinds = [kind for kind in _SPECIFIC_FIRST if ASK_CUES[kind].search(question)]
+    if "endpoint" in kinds and _NAMED_ENDPOINT.search(question):
+        kinds.remove("endpoint")  # it names the endpoint: it asks something about it
+    return tuple(kinds)
+
+
+# Time units a question can ask a figure per; an answer must give the figure per the same unit.
+TIME_UNITS: dict[str, re.Pattern[str]] = {
+    "second": re.compile(r"per second|a second|/s\b|每秒|/秒", re.I),
+    "minute": re.compile(r"per minute|a minute|/min\b|每分钟|/分钟", re.I),
+    "hour": re.compile(r"per hour|an hour|hourly|/h\b|每小时|/小时", re.I),
+    "day": re.compile(r"per day|a day|daily|/day\b|每天|每日|一天|/天", re.I),
+    "month": re.compile(r"per month|a month|monthly|/mo\b|每月|一个月|/月", re.I),
+}
+
+
+def time_units(text: str) -> set[str]:
+    return {unit for unit, pattern in TIME_UNITS.items() if pattern.search(text)}
+
+
+def is_yes_no(question: str) -> bool:
+    first = re.split(r"[??]", question.strip())[0].strip()
+    if _JUDGEMENT.search(question):
+        return False
+    return bool(_YES_NO_EN.match(first) or _YES_NO_ZH.search(question))
+
+
+def is_follow_up(question: str) -> bool:
+    text = question.strip()
+    return bool(_FOLLOW_UP.search(text) or _PRONOUN_START.match(text))
+
+
+# --- the labelled examples ---------------------------------------------------------------
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0].startswith(("route:", "goal:")) or not fields[1].strip():
+            raise CorpusError(f"{path}:{lineno}: expected 'route:<target>|goal:<goal><TAB>example question'")
+        pairs.append((fields[0].strip(), fields[1].strip()))
+    return pairs
+
+
+class Classifier:
+    """Nearest labelled examples, embedded once per embedder and cached in the data dir."""
+
+    def __init__(self, embedder, examples_path: Path, cache_dir: Path | None = None) -> None:
+        self.embedder = embedder
+        self.examples = load_examples(examples_path)
+        self.cache_dir = cache_dir
+
+    @cached_property
+    def _table(self) -> tuple[list[str], np.ndarray]:
+        labels = [label for label, _ in self.examples]
+        texts = [text for _, text in self.examples]
+        digest = hashlib.sha256(("\n".join(f"{a}\t{b}" for a, b in self.examples) + self.embedder.id).encode()).hexdigest()[:16]
+        cache = self.cache_dir / f"intents-{digest}.npz" if self.cache_dir else None
+        if cache is not None and cache.is_file():
+            try:
+                with np.load(cache, allow_pickle=False) as data:
+                    vectors = data["vectors"]
+                if vectors.shape[0] == len(texts):
+                    return labels, vectors
+            except Exception:
+                pass  # unreadable: embed again and rewrite it
+        vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
+        if cache is not None:
+            try:
+                buffer = io.BytesIO()
+                np.savez(buffer, vectors=vectors)
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(cache, buffer.getvalue())
+            except OSError:
+                pass  # a read-only data dir: embed per process
+        return labels, vectors
+
+    def scores(self, vector: np.ndarray, family: str) -> dict[str, float]:
+        """label (without its family prefix) -> mean similarity of its nearest examples."""
+        labels, vectors = self._table
+        sims = vectors @ vector.astype(np.float32)
+        by_label: dict[str, list[float]] = {}
+        for label, sim in zip(labels, sims):
+            fam, _, name = label.partition(":")
+            if fam == family:
+                by_label.setdefault(name, []).append(float(sim))
+        return {name: float(np.mean(sorted(v, reverse=True)[:TOP_EXAMPLES])) for name, v in by_label.items()}
+
+
+def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Understanding:
+    """Classify one question; `vector` is its query embedding."""
+    text = question.lower()
+    negated = bool(NOT_ITERABLE.search(question))
+    route_scores = classifier.scores(vector, "route")
+    cued: set[str] = set()
+    for target, cues in ROUTE_CUES.items():
+        if _any(text, cues):
+            cued.add(target)
+    for target, name in COMPETITORS.items():
+        if re.search(_ABOUT_COMPETITOR.format(name=name), text.strip()):
+            cued.add(target)
+    if _any(text, CRM) and _any(text, CONNECTORS):
+        cued.add("/sales-integration")
+    for target in cued & set(route_scores):
+        route_scores[target] += CUE_BONUS
+    if negated:
+        route_scores[ITERABLE] = route_scores.get(ITERABLE, 0.0) - CUE_BONUS
+        for target in ("/sales-email-marketing", "/sales-push-notification", "/sales-in-app-messaging"):
+            if target in route_scores and _any(text, STRATEGY):
+                route_scores[target] += CUE_BONUS / 2
+    best = max(route_scores, key=route_scores.get)
+    route = None
+    margin = 0.0 if best in cued or negated else ROUTE_MARGIN
+    if best != ITERABLE and route_scores[best] > route_scores.get(ITERABLE, 0.0) + margin:
+        route = best
+    iterable_part = route is None or (not negated and _any(text, ITERABLE_THINGS))
+
+    goal_scores = classifier.scores(vector, "goal")
+    named = {GOALS[k]: v for k, v in goal_scores.items() if k in GOALS}
+    # A goal the question states with a cue word wins; the examples choose between
+    # several stated goals, or guess when none is stated.
+    said = {goal for goal, cues in GOAL_CUES.items() if _any(text, cues)}
+    pool = {g: v for g, v in named.items() if g in said} or named
+    goal = max(pool, key=pool.get) if pool else None
+
+    return Understanding(
+        route=route,
+        iterable_part=iterable_part,
+        goal=goal,
+        goal_said=goal in said,
+        role=stated_role(text),
+        channel=stated_channel(text) or ("ui" if "menu" in asked_kinds(question) else None),
+        asks=asked_kinds(question),
+        yes_no=is_yes_no(question),
+        follow_up=is_follow_up(question),
+        scores=route_scores,
+    )
