@@ -81,6 +81,7 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
     "Troubleshoot": ("not working", "isn't working", "doesn't work", "not delivering", "not arriving", "not receiving",
                      "failing", "fails", "failed", "error", "errors", "broken", "stopped", "empty", "wrong", "429", "stuck",
                      "nobody", "no one", "didn't", "doesn't", "isn't", "can't", "cannot", "why is", "why are", "why do",
+                     "nowhere", "missing", "not showing", "doesn't show", "disappeared", "no option",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
@@ -117,7 +118,8 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
-    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b|多少|百分之|几个|基准", re.I),
+    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b"
+                         r"|\bat what (confidence|level|point)|多少|百分之|几个|基准", re.I),
 }
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {

@@ -99,11 +99,13 @@ def report(split: str, results: list[Result]) -> None:
         per_kind[r.kind] += r.checks.values()
         for name, ok in r.checks.items():
             per_check[name].append(ok)
-    print("  kind               checks  pass")
+    print("  kind               checks  pass  answer-first")
     for kind in KINDS:
         oks = per_kind.get(kind, [])
+        firsts = [r.answer_first for r in results if r.kind == kind and r.answer_first is not None]
+        af = f"{sum(firsts) / len(firsts):.2f} ({sum(firsts)}/{len(firsts)})" if firsts else "-"
         if oks:
-            print(f"  {kind:18s} {len(oks):6d}  {sum(oks) / len(oks):.2f}")
+            print(f"  {kind:18s} {len(oks):6d}  {sum(oks) / len(oks):.2f}  {af}")
     every = [ok for oks in per_kind.values() for ok in oks]
     print(f"  {'all':18s} {len(every):6d}  {sum(every) / len(every):.2f}")
     print("  by check: " + ", ".join(f"{n} {sum(v) / len(v):.2f} ({len(v)})" for n, v in sorted(per_check.items())))

@@ -41,6 +41,9 @@ def _check_grounded(retriever, answer):
         names = re.split(r", |、", labels)
         if len(names) >= 3 and all(any(p.startswith(name + ":") for p in passages) for name in names):
             continue  # a section's parts by name: each is the label of a cited passage
+        labels = {p.split(":")[0] for p in passages if ":" in p}
+        if body.split(": ")[0] in labels and not any(body in p for p in passages):
+            body = body.split(": ", 1)[1]  # a later sentence of a labelled item, with its label
         pieces = [p for p in re.split(r"(?<=[.。])\s*", body) if p.strip()]
         for piece in pieces:
             assert any(piece.strip() in p for p in passages), (piece, passages)

@@ -252,6 +252,7 @@ class Lead:
     hit: Hit
     text: str  # the sentence(s) that answer, from the passage
     score: float
+    sentence: str = ""  # the sentence chosen (text may add its headline or label)
 
 
 # --- choosing what to say ----------------------------------------------------------------
@@ -317,7 +318,7 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
 
 
 def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Retriever,
-                focus: str | None = None, exclude: set[str] = frozenset()) -> Lead | None:
+                focus: str | None = None, exclude: set[tuple[str, str]] = frozenset()) -> Lead | None:
     """The best sentence of the best passages: the question's words it contains (rare
     ones weigh more; `focus`, a follow-up's own words, when given), its passage's rank,
     whether it holds the kind of thing asked, and, for a symptom, whether it is a
@@ -326,9 +327,8 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     subject = subject_of(focus or question, u)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
-        if hit.id in exclude:
-            continue
         parts = sentences(hit.text)
+        label = chunk_label(hit.text)
         for i, sentence in enumerate(parts):
             own = _salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(_idf(retriever, t) for t in wanted & own)
@@ -338,15 +338,18 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
                 score += KIND_BONUS
             if u.goal == "Troubleshoot" and (_troubleshooting(hit) or hit.section == "gotchas") and len(wanted & own) >= 2:
                 score += SYMPTOM_BONUS
-            if u.goal == "Set up" and _HOW_TO.search(sentence):
+            if u.goal == "Set up" and u.goal_said and _HOW_TO.search(sentence):
                 score += HOW_TO_BONUS
-            if best is None or score > best.score:
+            if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
                 text = sentence
                 # A short first sentence is a headline ("Campaign = one channel only."):
-                # it says little alone, and the sentence after it needs it.
+                # it says little alone, and the sentence after it needs it. A later
+                # sentence of a labelled item keeps its label ("System webhooks: …").
                 if len(parts) > 1 and len(parts[0]) < 60 and not hit.text.startswith("|"):
                     text = f"{parts[0]} {parts[1]}" if i == 0 else f"{parts[0]} {sentence}"
-                best = Lead(hit, text, score)
+                elif i > 0 and label and not sentence.startswith(label):
+                    text = f"{label}: {sentence}"
+                best = Lead(hit, text, score, sentence)
     return best
 
 
@@ -454,12 +457,15 @@ def _topic(hits: list[Hit], lang: Lang) -> str:
 _SPECIFIC = re.compile(r"\b(which|where|when|how (many|much|often|long))\b|哪个|哪些|哪里|在哪|多少|多久|几", re.I)
 
 
-def _is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> bool:
-    """Short and underspecified: "help with journeys", "our SMS isn't going out" — at
-    most a few words the reference knows, and no specific thing asked."""
-    if u.asks or u.yes_no or not found or _SPECIFIC.search(question):
+VAGUE_LENGTH = {"en": 60, "zh": 16}  # characters: a vague question is short
+
+
+def _is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
+    """Short and underspecified: "help with journeys", "our SMS isn't going out", "推送有问题"
+    — at most a few words the reference knows, and no specific thing asked."""
+    if u.asks or u.yes_no or not found or _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
         return False
-    return len(known(retriever, _salient(retriever.bridge(question)))) <= 3 and len(question) <= 60
+    return len(known(retriever, _salient(retriever.bridge(question)))) <= 3
 
 
 def _matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
@@ -470,7 +476,7 @@ def _matching_entry(question: str, u: Understanding, found: list[Hit], retriever
     terms = _salient(retriever.bridge(question))
     for hit in found[:3]:
         if _troubleshooting(hit):
-            entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang) if not _STEP.search(h.text))
+            entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             if coverage(retriever, terms, entry + " " + hit.heading) >= ENTRY_COVERAGE:
                 return hit
     return None
@@ -595,14 +601,14 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), text)
             found += [h for h in hits if h.id not in {f.id for f in found}]
             focus = question if u.follow_up and previous else None
-            taken = {lead.hit.id for _, _, lead in per_part if lead}
+            taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
             lead = choose_lead(text, hits, pu, retriever, focus=focus, exclude=taken) if hits else None
             per_part.append((focus or (part if i else text), pu, lead))
     found.sort(key=lambda h: -h.score)
     leads = [lead for _, _, lead in per_part if lead is not None]
 
     unknown = unknown_terms(question, retriever) if u.iterable_part else []
-    vague = _is_vague(question, u, found, retriever) and not unknown and not (u.follow_up and previous)
+    vague = _is_vague(question, u, found, retriever, lang) and not unknown and not (u.follow_up and previous)
     used: list[Hit] = []
 
     def use(hit: Hit) -> None:
@@ -625,7 +631,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             use(hit)
     else:
         for text, pu, lead in per_part:
-            if lead is None or any(lead.hit.id == h.id for h in used):
+            if lead is None or any(lead.text in line for line in body):
                 continue
             lines, shown = _lead_lines(text, pu, lead, found, retriever, lang, known=not unknown)
             body += lines
