@@ -1,6 +1,5 @@
 """`sales-iterable chat` driven for real in a pseudo-terminal (pexpect)."""
 
-import re
 import os
 import sys
 import time
