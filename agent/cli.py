@@ -272,8 +272,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 0 if report["current"] else 1
     if args.rebuild:
         manifest = index.build(settings)
-    else:
-        manifest = index.open_index(settings).manifest
+    else:  # through the store, not the snapshot: this is the command that makes sure the store is whole
+        manifest = index.open_index(settings, use_snapshot=False).manifest
     print(f"index {manifest['collection']}: {manifest['chunks']} chunks, embedder {manifest['embedder']}, "
           f"corpus {manifest['corpus_hash']} ({settings.chroma_url or index.chroma_dir(settings)})")
     return 0

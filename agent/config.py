@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     # use | e5 | hash | st:<sentence-transformers model name or path>
     embedder: str = "use"
     chroma_url: str | None = None
+    # Seconds a Chroma server may take to accept a connection and to answer a request.
+    chroma_timeout: float = Field(default=30.0, gt=0, le=3600)
     # Retrieval defaults; the CLI can override per call.
     top_k: int = 5
     budget_tokens: int = 1800
@@ -44,8 +48,37 @@ class Settings(BaseSettings):
 
     @field_validator("chroma_url")
     @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
-        return value or None
+    def _chroma_url(cls, value: str | None) -> str | None:
+        """Blank means the embedded store; anything else must be http(s)://HOST[:PORT], and
+        is stored normalized (scheme and port spelled out) so every later use agrees."""
+        value = (value or "").strip()
+        return normalize_chroma_url(value) if value else None
+
+
+def normalize_chroma_url(value: str) -> str:
+    """`http://HOST:PORT` for what a user typed (`HOST:PORT` alone means http); a
+    ValueError naming the problem for anything that is not a Chroma server address."""
+    shown = repr(re.sub(r"//[^/@]*@", "//***@", value))  # never echo credentials typed into a URL
+    expected = "expected http://HOST:PORT or https://HOST:PORT"
+    try:
+        url = urlsplit(value if "://" in value else f"http://{value}")
+        port = url.port  # parsing the port is what rejects ':abc' and ':99999'
+    except ValueError as exc:
+        raise ValueError(f"bad Chroma URL {shown} ({exc}); {expected}") from None
+    if url.scheme not in ("http", "https"):
+        problem = f"scheme {url.scheme!r} is not http or https"
+    elif not url.hostname:
+        problem = "no host"
+    elif url.username is not None or url.password is not None:
+        problem = "credentials in the URL are not supported"
+    elif url.path not in ("", "/") or url.query or url.fragment:
+        problem = "a path, query or fragment is not supported"
+    elif port == 0:
+        problem = "port 0"
+    else:
+        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        return f"{url.scheme}://{host}:{port or (443 if url.scheme == 'https' else 8000)}"
+    raise ValueError(f"bad Chroma URL {shown}: {problem}; {expected}")
 
 
 @lru_cache(maxsize=1)

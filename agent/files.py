@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -70,3 +71,18 @@ def make_dirs(root: Path, *parts: str) -> Path:
             if not path.is_dir():
                 raise UnsafePathError(f"refusing to write into {path}: it is not a directory") from None
     return path
+
+
+def make_way(path: Path) -> str | None:
+    """Clear `path` for a regular file of ours in our own directory: a symbolic link found
+    there is removed (the link, never what it points to) and a directory is moved aside to
+    `<name>.broken-<time>`, keeping whatever it holds. Returns what was done, or None."""
+    path = Path(path)
+    if path.is_symlink():
+        path.unlink()
+        return f"removed the link at {path}"
+    if path.is_dir():
+        aside = path.with_name(f"{path.name}.broken-{time.time_ns()}")
+        os.rename(path, aside)
+        return f"moved the directory at {path} to {aside}"
+    return None

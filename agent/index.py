@@ -3,31 +3,39 @@
 
 Atomic builds: every build writes a *new* collection, and only when it is complete does
 one small "pointer" collection's metadata switch to it (a single Chroma call). An
-interrupted build leaves the pointer, and so the previous index, untouched. Builds are
-serialized by a file lock. The manifest (corpus hash, embedder id, chunker version) lives
-in the pointer's metadata; a mismatch means stale, and stale indexes rebuild themselves.
+interrupted or failed build leaves the pointer, and so the previous index, untouched.
+Builds are serialized by a file lock. The manifest (corpus hash, embedder id, chunker
+version) lives in the pointer's metadata; a mismatch means stale.
+
+Healing: a missing, stale or incomplete index, or one whose contents fail validation, is
+rebuilt; a local store Chroma cannot read at all is moved aside (once, under the lock)
+and rebuilt fresh. A store that merely cannot be *written* (disk full, read-only) is
+healthy: it is never moved aside, and is read through a temporary copy when it cannot
+be opened in place. After a successful build, older collections and the segment folders
+Chroma leaves behind are removed. The embedded store's contents are also kept in a local
+snapshot (agent/snapshot.py) that later processes search without importing chromadb.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import urlparse
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import snapshot, store
 from .config import Settings
 from .corpus import CHUNKER_VERSION, Chunk, corpus_hash, load_chunks
-from .embed import Embedder, embedder_for, embedder_id
+from .embed import Embedder, embedder_for, embedder_id, known_dim
+from .files import make_way
 from .lexical import BM25, chunk_tokens, lexical_tokens  # noqa: F401  lexical_tokens: still imported from here by offline.py and tests
+from .store import IndexError_, StoreFault, chroma_dir, connect  # noqa: F401  re-exported for the CLI and tests
 
 POINTER = "sales-iterable-current"
 COLLECTION_PREFIX = "si-"
@@ -40,63 +48,11 @@ def stderr_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class IndexError_(RuntimeError):
-    """The index cannot be opened or built; the message says what to do."""
+def snapshot_path(settings: Settings) -> Path:
+    return settings.data_dir / "snapshot.npz"
 
 
-# --- Chroma ----------------------------------------------------------------------------
-
-
-def _chroma_settings():
-    from chromadb.config import Settings as ChromaSettings
-
-    return ChromaSettings(anonymized_telemetry=False)
-
-
-def chroma_dir(settings: Settings) -> Path:
-    return settings.data_dir / "chroma"
-
-
-def connect(settings: Settings):
-    """A Chroma client: the user's server when a URL is set, else the embedded store."""
-    import chromadb
-
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
-        if url.scheme not in {"http", "https"} or not url.hostname:
-            raise IndexError_(f"bad Chroma URL {settings.chroma_url!r}: expected http://HOST:PORT")
-        try:
-            client = chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=_chroma_settings(),
-            )
-            client.heartbeat()
-        except Exception as exc:
-            raise IndexError_(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
-                "start it (chroma run --path DIR --port N) or unset SALES_ITERABLE_CHROMA_URL"
-            ) from None
-        return client
-    path = chroma_dir(settings)
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-
-
-def _quarantine(settings: Settings, progress: Progress, why: str) -> None:
-    """Move an unreadable local store aside (never delete what a user might want)."""
-    from chromadb.api.client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-    path = chroma_dir(settings)
-    if path.exists():
-        aside = path.with_name(f"chroma.broken-{int(time.time())}")
-        shutil.move(str(path), str(aside))
-        progress(f"index store at {path} was unreadable ({why}); moved it to {aside} and rebuilding")
-
-
-# --- manifest, build, open -------------------------------------------------------------
+# --- manifest --------------------------------------------------------------------------
 
 
 def expected_manifest(settings: Settings) -> dict[str, str]:
@@ -107,17 +63,13 @@ def expected_manifest(settings: Settings) -> dict[str, str]:
     }
 
 
-def _names(client) -> set[str]:
-    return {col if isinstance(col, str) else col.name for col in client.list_collections()}
-
-
 def read_manifest(client) -> dict[str, Any] | None:
     # Listing first: a missing pointer is "no index yet", while any error raised here
-    # means the store itself is broken and propagates.
-    if POINTER not in _names(client):
-        return None
-    pointer = client.get_collection(POINTER)
-    meta = dict(pointer.metadata or {})
+    # means the store itself is broken and propagates (as a StoreFault).
+    with store.faults():
+        if POINTER not in {col if isinstance(col, str) else col.name for col in client.list_collections()}:
+            return None
+        meta = dict(client.get_collection(POINTER).metadata or {})
     return meta if "collection" in meta else None
 
 
@@ -139,34 +91,106 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     }
 
 
-def _lock(settings: Settings, progress: Progress):
+@dataclass
+class Contents:
+    """What one collection holds, checked: chunks, and vectors unless they stay on a server."""
+
+    manifest: dict[str, Any]
+    chunks: dict[str, dict[str, Any]]
+    ids: list[str]
+    vectors: np.ndarray | None
+    collection: Any
+
+
+def _inspect(client, expected: dict[str, str], dim: int | None, vectors: bool) -> tuple[str, Contents | None]:
+    """("current", contents) when the pointer names a complete, valid collection of the
+    expected build; else (what is wrong, None). Chroma faults raise StoreFault."""
+    manifest = read_manifest(client)
+    if not manifest:
+        return "missing", None
+    if not _is_current(manifest, expected):
+        return "stale", None
+    try:
+        with store.faults():
+            collection = client.get_collection(manifest["collection"])
+            data = collection.get(include=["documents", "metadatas"] + (["embeddings"] if vectors else []))
+    except StoreFault as fault:
+        if fault.gone:
+            return "incomplete (its collection is gone)", None
+        raise
+    ids = list(data["ids"])
+    chunks = {cid: {**(meta or {}), "text": doc} for cid, doc, meta in zip(ids, data["documents"], data["metadatas"])}
+    matrix = np.asarray(data["embeddings"], dtype=np.float32) if vectors else None
+    problem = snapshot.problems(manifest, chunks, ids, matrix, dim)
+    if problem:
+        return f"incomplete ({problem})", None
+    return "current", Contents(manifest, chunks, ids, matrix, collection)
+
+
+# --- open and build --------------------------------------------------------------------
+
+
+@contextmanager
+def _locked(settings: Settings, progress: Progress) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.data_dir / "index.lock"))
+    path = settings.data_dir / "index.lock"
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        progress("another index build is running; waiting for it to finish")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_way(path)  # a link planted at the lock's name is removed, never opened
+        lock = FileLock(str(path))
         try:
-            lock.acquire(timeout=600)
+            lock.acquire(timeout=0)
         except Timeout:
-            raise IndexError_(f"the index lock {lock.lock_file} is held by another process for over 10 minutes") from None
-    return lock
-
-
-def _open_store(settings: Settings, progress: Progress):
-    """(client, manifest or None); a local store that cannot be read is moved aside."""
+            progress("another index build is running; waiting for it to finish")
+            try:
+                lock.acquire(timeout=600)
+            except Timeout:
+                raise IndexError_(f"the index lock {path} is held by another process for over 10 minutes") from None
+    except OSError as exc:
+        raise IndexError_(f"cannot take the index lock {path} ({exc.strerror or exc}); "
+                          f"is {settings.data_dir} writable?") from None
     try:
-        client = connect(settings)
-        return client, read_manifest(client)
-    except IndexError_:
-        raise
-    except Exception as exc:
+        yield
+    finally:
+        lock.release()
+
+
+def open_index(
+    settings: Settings,
+    progress: Progress = stderr_progress,
+    embedder: Embedder | None = None,
+    auto_build: bool = True,
+    use_snapshot: bool = True,
+) -> Index:
+    """Open the current index; build it first when it is missing, stale or broken."""
+    expected = expected_manifest(settings)
+    dim = embedder.dim if embedder is not None else known_dim(settings.embedder)
+    if use_snapshot and not settings.chroma_url:
+        path = snapshot_path(settings)
+        try:
+            snap = snapshot.read(path, expected, dim)
+            return _make_index(snap.manifest, snap.chunks, vectors=snap.vectors, ids=snap.ids)
+        except snapshot.Unusable as why:
+            if why.damaged:
+                progress(f"the index snapshot {path} is unusable ({why}); reading the index store instead")
+    try:
+        state, contents = _inspect(connect(settings), expected, dim, vectors=not settings.chroma_url)
+        if contents is not None and not settings.chroma_url and (damage := store.integrity(settings)):
+            state, contents = f"damaged ({damage})", None
+    except StoreFault as fault:
         if settings.chroma_url:
-            raise IndexError_(f"the Chroma server at {settings.chroma_url} failed: {exc}") from None
-        _quarantine(settings, progress, type(exc).__name__)
-        return connect(settings), None
+            raise _server_failed(settings, fault) from None
+        if fault.write_failure or store.cannot_write(settings):
+            return _open_copy(settings, progress, embedder, expected, dim, fault)
+        state, contents = f"unreadable ({fault.reason})", None
+    if contents is not None:
+        return _finish(settings, progress, embedder, contents)
+    if not auto_build:
+        raise IndexError_(f"the index is {state}: run `sales-iterable index`")
+    progress(f"index {state}: building it now (once)")
+    with _locked(settings, progress):
+        return _heal(settings, progress, embedder, expected, dim, force=False)
 
 
 def build(
@@ -174,70 +198,138 @@ def build(
     embedder: Embedder | None = None,
     progress: Progress = stderr_progress,
     force: bool = True,
-    client=None,
 ) -> dict[str, Any]:
     """Build a complete new collection, then switch the pointer to it. With force=False
     an index that became current while we waited for the lock is kept."""
-    lock = _lock(settings, progress)
-    try:
-        if client is None:
-            client, current = _open_store(settings, progress)
-        else:
-            current = read_manifest(client)
-        expected = expected_manifest(settings)
-        if not force and _is_current(current, expected) and _collection_complete(client, current):
-            return current
-        started = time.perf_counter()
-        chunks = load_chunks(settings.corpus_dir)
-        embedder = embedder or embedder_for(settings)
-        if embedder.id != expected["embedder"]:
-            raise IndexError_(f"embedder {embedder.id} does not match the configured {expected['embedder']}")
-        name = f"{COLLECTION_PREFIX}{expected['corpus_hash'][:8]}-{time.time_ns()}"
+    expected = expected_manifest(settings)
+    dim = embedder.dim if embedder is not None else known_dim(settings.embedder)
+    with _locked(settings, progress):
+        return _heal(settings, progress, embedder, expected, dim, force=force).manifest
+
+
+def _heal(settings: Settings, progress: Progress, embedder: Embedder | None, expected: dict[str, str],
+          dim: int | None, force: bool) -> Index:
+    """With the build lock held: open the store, build unless (force=False) it already
+    holds the current index, and move a store Chroma cannot read aside once."""
+    for attempt in (1, 2):
+        try:
+            if not settings.chroma_url:
+                # Reconnect: while this process waited for the lock, another may have moved
+                # the store it had open aside and built a fresh one.
+                store.forget_clients()
+            client = connect(settings)
+            if not settings.chroma_url and (damage := store.integrity(settings)):
+                raise StoreFault(store.Damaged(f"SQLite integrity check: {damage}"))
+            if not force:
+                _, contents = _inspect(client, expected, dim, vectors=not settings.chroma_url)
+                if contents is not None:
+                    return _finish(settings, progress, embedder, contents)
+            return _finish(settings, progress, embedder, _build_into(client, settings, progress, embedder, expected))
+        except StoreFault as fault:
+            if settings.chroma_url:
+                raise _server_failed(settings, fault) from None
+            if fault.write_failure:
+                raise IndexError_(
+                    f"could not write the index at {chroma_dir(settings)} ({fault.reason}); nothing was moved "
+                    "and the previous index, if any, is still in use: free some space or make the data "
+                    "directory writable, then run `sales-iterable index --rebuild`") from None
+            why_not = store.cannot_write(settings)
+            if why_not or attempt == 2:
+                raise IndexError_(
+                    f"the index store at {chroma_dir(settings)} cannot be read ({fault.reason})"
+                    + (f" and cannot be rebuilt here: {why_not}; it was left as it is" if why_not else
+                       " even after moving the broken one aside")) from None
+            try:
+                store.quarantine(settings, progress, fault.reason)
+            except OSError as exc:
+                raise IndexError_(f"the index store at {chroma_dir(settings)} cannot be read ({fault.reason}) "
+                                  f"and could not be moved aside ({exc.strerror or exc})") from None
+    raise AssertionError("unreachable")
+
+
+def _build_into(client, settings: Settings, progress: Progress, embedder: Embedder | None,
+                expected: dict[str, str]) -> Contents:
+    started = time.perf_counter()
+    previous = read_manifest(client)
+    chunks = load_chunks(settings.corpus_dir)
+    embedder = embedder or embedder_for(settings)
+    if embedder.id != expected["embedder"]:
+        raise IndexError_(f"embedder {embedder.id} does not match the configured {expected['embedder']}")
+    name = f"{COLLECTION_PREFIX}{expected['corpus_hash'][:8]}-{time.time_ns()}"
+    with store.faults():
         collection = client.create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
-        progress(f"building index: {len(chunks)} chunks with {embedder.id}")
-        all_vectors = []
+    progress(f"building index: {len(chunks)} chunks with {embedder.id}")
+    all_vectors = []
+    try:
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start : start + BATCH]
             vectors = embedder.embed_passages([c.context for c in batch])
             all_vectors.append(vectors)
-            collection.add(
-                ids=[c.id for c in batch],
-                embeddings=vectors.tolist(),
-                documents=[c.text for c in batch],
-                metadatas=[_chunk_metadata(c) for c in batch],
-            )
+            with store.faults():
+                collection.add(
+                    ids=[c.id for c in batch],
+                    embeddings=vectors.tolist(),
+                    documents=[c.text for c in batch],
+                    metadatas=[_chunk_metadata(c) for c in batch],
+                )
             progress(f"  embedded {min(start + BATCH, len(chunks))}/{len(chunks)}")
         manifest = {**expected, "collection": name, "chunks": len(chunks), "built_at": int(time.time())}
-        pointer = client.get_or_create_collection(POINTER, embedding_function=None)
-        pointer.modify(metadata=manifest)  # the switch: one call, after the build is whole
-        _drop_old(client, keep={name, (current or {}).get("collection")})
-        if not settings.chroma_url:
-            stored = {c.id: {**_chunk_metadata(c), "text": c.text} for c in chunks}
-            _write_snapshot(settings, manifest, stored, np.concatenate(all_vectors), [c.id for c in chunks])
-        progress(f"index ready in {time.perf_counter() - started:.1f}s")
-        return manifest
-    finally:
-        lock.release()
-
-
-def _drop_old(client, keep: set[str | None]) -> None:
-    """Delete collections from older builds, keeping the new one and the one it replaced
-    (a process that opened the previous index a moment ago can finish its query)."""
-    for name in _names(client):
-        if name.startswith(COLLECTION_PREFIX) and name not in keep:
-            try:
+        with store.faults():
+            pointer = client.get_or_create_collection(POINTER, embedding_function=None)
+            pointer.modify(metadata=manifest)  # the switch: one call, after the build is whole
+    except StoreFault:
+        try:  # a failed write must not leave a half-built collection behind (if it can help it)
+            with store.faults():
                 client.delete_collection(name)
-            except Exception:
-                pass  # another process may have deleted it already
+        except StoreFault:
+            pass  # the next successful build prunes it
+        raise
+    # Keep the collection this build replaced: a process that opened it a moment ago can
+    # finish its query (and a long-lived one re-resolves the pointer when it is gone).
+    keep = {name} | ({previous["collection"]} if previous else set())
+    store.prune(client, settings, COLLECTION_PREFIX, keep)
+    progress(f"index ready in {time.perf_counter() - started:.1f}s")
+    ids = [c.id for c in chunks]
+    stored = {c.id: {**_chunk_metadata(c), "text": c.text} for c in chunks}
+    return Contents(manifest, stored, ids, np.concatenate(all_vectors).astype(np.float32), collection)
 
 
-def _collection_complete(client, manifest: dict[str, Any] | None) -> bool:
-    if not manifest:
-        return False
+def _finish(settings: Settings, progress: Progress, embedder: Embedder | None, contents: Contents) -> Index:
+    """The Index for checked contents. Embedded: searched in memory (so it keeps working
+    whatever later happens to the collection) and saved as the snapshot. Server: queried
+    there, re-resolving the pointer if its collection disappears."""
+    if settings.chroma_url:
+        index = _make_index(contents.manifest, contents.chunks, collection=contents.collection)
+        index.reopen = lambda: open_index(settings, progress, embedder, use_snapshot=False)
+        return index
+    problem = snapshot.write(snapshot_path(settings), snapshot.Snapshot(
+        contents.manifest, contents.chunks, contents.vectors, contents.ids))
+    if problem:
+        progress(f"(could not save the index snapshot in {settings.data_dir}: {problem}; searches start slower)")
+    return _make_index(contents.manifest, contents.chunks, vectors=contents.vectors, ids=contents.ids)
+
+
+def _open_copy(settings: Settings, progress: Progress, embedder: Embedder | None, expected: dict[str, str],
+               dim: int | None, fault: StoreFault) -> Index:
+    """The store cannot be opened where it is because it cannot be written: read a copy."""
+    location = chroma_dir(settings)
+    if not location.is_dir():
+        raise IndexError_(f"there is no index at {location} and none can be built there ({fault.reason}): "
+                          f"make {settings.data_dir} writable or free some space, then run `sales-iterable index`")
     try:
-        return client.get_collection(manifest["collection"]).count() == manifest.get("chunks")
-    except Exception:
-        return False
+        state, contents = store.read_copy(settings, lambda client: _inspect(client, expected, dim, vectors=True))
+    except (StoreFault, OSError) as exc:
+        raise IndexError_(f"cannot open the index at {location} ({fault.reason}) nor read a copy of it "
+                          f"({getattr(exc, 'reason', None) or exc}); make {settings.data_dir} writable or free "
+                          "some space") from None
+    if contents is None:
+        raise IndexError_(f"the index at {location} is {state} and cannot be rebuilt there ({fault.reason}): "
+                          f"make {settings.data_dir} writable or free some space, then run `sales-iterable index`")
+    return _finish(settings, progress, embedder, contents)
+
+
+def _server_failed(settings: Settings, fault: StoreFault) -> IndexError_:
+    return IndexError_(f"the Chroma server at {settings.chroma_url} failed ({fault.reason})")
 
 
 @dataclass
@@ -245,9 +337,12 @@ class Index:
     manifest: dict[str, Any]
     chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
     lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
-    collection: Any = None  # dense search through Chroma (server mode, first open)...
-    vectors: np.ndarray | None = None  # ...or through the local snapshot
+    collection: Any = None  # dense search on a Chroma server...
+    vectors: np.ndarray | None = None  # ...or in memory (the embedded store's contents)
     ids: list[str] | None = None
+    # Server mode: opens the current index again when this one's collection is gone
+    # (another process rebuilt twice since this one opened it).
+    reopen: Callable[[], "Index"] | None = None
 
     @cached_property
     def lexical_by_lang(self) -> dict[str, BM25]:
@@ -266,8 +361,24 @@ class Index:
             top = np.argpartition(-sims, n - 1)[:n]
             top = top[np.argsort(-sims[top], kind="stable")]
             return [(self.ids[i], float(sims[i])) for i in top]
-        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        try:
+            with store.faults():
+                result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        except StoreFault as fault:
+            fresh = self.reopen() if self.reopen is not None else None
+            if fresh is None or fresh.manifest["collection"] == self.manifest["collection"]:
+                raise IndexError_(f"cannot query the index collection {self.manifest['collection']} "
+                                  f"({fault.reason})") from None
+            self._become(fresh)
+            return self.dense(vector, n)
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def _become(self, other: "Index") -> None:
+        """Take over another Index's contents in place, so whoever holds this one (a
+        Retriever, a chat session) searches the new build from now on."""
+        self.__dict__.pop("lexical_by_lang", None)
+        self.manifest, self.chunks, self.lexical = other.manifest, other.chunks, other.lexical
+        self.collection, self.vectors, self.ids = other.collection, other.vectors, other.ids
 
 
 def unit_of(chunk_id: str) -> str:
@@ -281,85 +392,46 @@ def _make_index(manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], **d
     return Index(manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)), **dense)
 
 
-# --- the local snapshot ----------------------------------------------------------------
-# Importing chromadb costs about two seconds on a small machine, more than the whole
-# budget of a cold `search`. So with the embedded store, every successful open also
-# writes what it read (chunks and vectors, a few hundred KB) to one .npz file, and later
-# processes whose expected manifest matches it answer from that file without importing
-# chromadb. The manifest pins corpus, embedder and chunker, so a matching snapshot holds
-# exactly what the collection holds (tests/test_index.py checks both rank alike). A
-# Chroma server, when configured, is always queried directly.
-
-
-def snapshot_path(settings: Settings) -> Path:
-    return settings.data_dir / "snapshot.npz"
-
-
-def _write_snapshot(
-    settings: Settings, manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], vectors: np.ndarray, ids: list[str]
-) -> None:
-    meta = json.dumps({"manifest": manifest, "ids": ids, "chunks": chunks}, ensure_ascii=False)
-    path = snapshot_path(settings)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, vectors=vectors.astype(np.float32), meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8))
-    os.replace(tmp, path)  # readers see the old file or the new one, never half of one
-
-
-def _read_snapshot(settings: Settings, expected: dict[str, str]) -> Index | None:
-    path = snapshot_path(settings)
-    if settings.chroma_url or not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-            vectors = data["vectors"]
-        if not _is_current(meta["manifest"], expected) or len(meta["ids"]) != len(vectors):
-            return None
-        return _make_index(meta["manifest"], meta["chunks"], vectors=vectors, ids=meta["ids"])
-    except Exception:
-        return None  # unreadable: the Chroma path rebuilds it
-
-
-def _load(settings: Settings, collection, manifest: dict[str, Any]) -> Index:
-    data = collection.get(include=["documents", "metadatas", "embeddings"])
-    chunks = {cid: {**meta, "text": doc} for cid, doc, meta in zip(data["ids"], data["documents"], data["metadatas"])}
-    index = _make_index(manifest, chunks, collection=collection)
-    if not settings.chroma_url:
-        _write_snapshot(settings, manifest, chunks, np.asarray(data["embeddings"], dtype=np.float32), list(data["ids"]))
-    return index
-
-
-def open_index(
-    settings: Settings,
-    progress: Progress = stderr_progress,
-    embedder: Embedder | None = None,
-    auto_build: bool = True,
-    use_snapshot: bool = True,
-) -> Index:
-    """Open the current index; build it first when it is missing, stale or broken."""
-    expected = expected_manifest(settings)
-    if use_snapshot:
-        cached = _read_snapshot(settings, expected)
-        if cached is not None:
-            return cached
-    client, manifest = _open_store(settings, progress)
-    if not (_is_current(manifest, expected) and _collection_complete(client, manifest)):
-        if not auto_build:
-            raise IndexError_("the index is missing or stale: run `sales-iterable index`")
-        reason = "missing" if not manifest else "stale" if not _is_current(manifest, expected) else "incomplete"
-        progress(f"index {reason}: building it now (once)")
-        manifest = build(settings, embedder=embedder, progress=progress, force=False, client=client)
-    return _load(settings, client.get_collection(manifest["collection"]), manifest)
+# --- check ----------------------------------------------------------------------------
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    """What `sales-iterable index --check` reports."""
+    """What `sales-iterable index --check` reports. It reads the store itself, never only
+    the snapshot, and changes nothing: `current` means the store holds the expected build,
+    whole and valid (and, for the embedded store, that SQLite finds its file sound)."""
     expected = expected_manifest(settings)
-    client = connect(settings)
-    manifest = read_manifest(client)
-    return {
-        "location": settings.chroma_url or str(chroma_dir(settings)),
-        "current": _is_current(manifest, expected) and _collection_complete(client, manifest),
+    dim = known_dim(settings.embedder)
+    local = not settings.chroma_url
+    state, manifest = "missing", None
+    try:
+        if local and not chroma_dir(settings).exists():
+            state = f"missing (no store at {chroma_dir(settings)})"
+        else:
+            client = connect(settings)
+            manifest = read_manifest(client)
+            state, _ = _inspect(client, expected, dim, vectors=local)
+    except StoreFault as fault:
+        if local and (fault.write_failure or store.cannot_write(settings)):
+            try:
+                manifest, (state, _) = store.read_copy(settings, lambda client: (
+                    read_manifest(client), _inspect(client, expected, dim, vectors=True)))
+            except (StoreFault, OSError) as again:
+                state = f"unreadable ({getattr(again, 'reason', None) or again})"
+        else:
+            state = f"unreadable ({fault.reason})"
+    except IndexError_ as exc:
+        state = f"unreachable ({exc})"
+    if local and state == "current":
+        damage = store.integrity(settings)
+        if damage:
+            state = f"damaged ({damage})"
+    report = {
+        "location": store.where(settings),
+        "current": state == "current",
+        "state": state,
         "manifest": manifest,
         "expected": expected,
     }
+    if local:
+        report["snapshot"] = snapshot.state(snapshot_path(settings), expected, dim)
+    return report

@@ -143,27 +143,47 @@ def test_unreachable_server_names_the_url(hash_settings):
 
 
 def test_snapshot_answers_like_chroma(hash_settings, messages, monkeypatch):
-    build(hash_settings, progress=messages)
+    manifest = build(hash_settings, progress=messages)
     assert snapshot_path(hash_settings).is_file()  # written by the build
-    from_chroma = open_index(hash_settings, progress=messages, use_snapshot=False)
-    assert from_chroma.collection is not None
+    collection = connect(hash_settings).get_collection(manifest["collection"])
+    from_store = open_index(hash_settings, progress=messages, use_snapshot=False)
     import agent.index as index_module
 
     monkeypatch.setattr(index_module, "connect", lambda settings: pytest.fail("snapshot path touched Chroma"))
     from_snapshot = open_index(hash_settings, progress=messages)
     assert from_snapshot.vectors is not None
-    assert from_snapshot.chunks == from_chroma.chunks
+    assert from_snapshot.chunks == from_store.chunks
     embedder = HashEmbedder()
     for query in ["Smart Ingest sync", "APNs certificate", "品牌亲和度"]:
         vector = embedder.embed_query(query)
-        a, b = from_chroma.dense(vector, 10), from_snapshot.dense(vector, 10)
-        assert [cid for cid, _ in a[:5]] == [cid for cid, _ in b[:5]]
-        assert [round(s, 4) for _, s in a] == [round(s, 4) for _, s in b]
+        found = collection.query(query_embeddings=[vector.tolist()], n_results=10, include=["distances"])
+        by_chroma = [(cid, 1.0 - dist) for cid, dist in zip(found["ids"][0], found["distances"][0])]
+        by_snapshot = from_snapshot.dense(vector, 10)
+        assert [cid for cid, _ in by_chroma[:5]] == [cid for cid, _ in by_snapshot[:5]]
+        assert [round(s, 4) for _, s in by_chroma] == [round(s, 4) for _, s in by_snapshot]
 
 
 def test_stale_or_broken_snapshot_falls_back_to_chroma(hash_settings, messages):
     open_index(hash_settings, progress=messages)
     snapshot_path(hash_settings).write_bytes(b"garbage")
+    messages.clear()
     index = open_index(hash_settings, progress=messages)
-    assert index.collection is not None  # read through Chroma, and the snapshot rewritten
-    assert open_index(hash_settings, progress=messages).vectors is not None
+    assert messages.saw("snapshot") and messages.saw("unusable")  # read through Chroma...
+    assert len(index.chunks) == index.manifest["chunks"]
+    messages.clear()
+    assert open_index(hash_settings, progress=messages).vectors is not None  # ...and the snapshot rewritten
+    assert not messages
+
+
+def test_a_search_from_the_snapshot_never_imports_chromadb(hash_settings):
+    build(hash_settings, progress=lambda m: None)
+    code = (
+        "import sys\n"
+        "from agent.cli import main\n"
+        "assert main(['search', '--json', 'welcome journey']) == 0\n"
+        "assert 'chromadb' not in sys.modules, 'chromadb imported'\n"
+    )
+    env = {**os.environ, "SALES_ITERABLE_DATA_DIR": str(hash_settings.data_dir), "SALES_ITERABLE_EMBEDDER": "hash",
+           "SALES_ITERABLE_CORPUS_DIR": str(hash_settings.corpus_dir)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
