@@ -385,6 +385,30 @@ def load_chunks(corpus_dir: Path) -> list[Chunk]:
     return build_chunks(load_sections(corpus_dir))
 
 
+@dataclass(frozen=True)
+class Phrasing:
+    unit: str  # the passage it asks for ("studio.4")
+    lang: Lang
+    text: str
+
+
+def load_phrasings(corpus_dir: Path) -> list[Phrasing]:
+    """How users ask for each passage (corpus/phrasings.tsv): retrieval matches questions
+    against these as well as against the passages themselves."""
+    path = corpus_dir / "phrasings.tsv"
+    if not path.is_file():
+        return []
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3 or fields[1] not in LANGS or not fields[2].strip():
+            raise CorpusError(f"{path}:{lineno}: expected 'unit<TAB>en|zh<TAB>question'")
+        out.append(Phrasing(fields[0].strip(), fields[1], fields[2].strip()))  # type: ignore[arg-type]
+    return out
+
+
 def load_glossary(corpus_dir: Path) -> list[tuple[str, str]]:
     """(Chinese alias, English term) pairs: the words Chinese users type for product names
     that the reference keeps in English (品牌亲和度 → Brand Affinity)."""

@@ -12,8 +12,6 @@ removes the vote for answering here.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from .corpus import CorpusError
-from .files import atomic_write
+from .embedcache import embedded
 from .policy import contains_word
 
 Goal = Literal["Set up", "Optimize", "Troubleshoot", "Understand"]
@@ -71,7 +69,7 @@ NOT_ITERABLE = re.compile(
     re.I,
 )
 STRATEGY = ("strategy", "strategies", "best practice", "best practices", "tips", "ideas", "cadence", "how often should",
-            "策略", "最佳实践", "思路", "建议", "怎么设计", "多久发一次")
+            "benchmarks across", "in general", "策略", "最佳实践", "思路", "怎么设计", "多久发一次")
 # Things only Iterable has: their presence keeps an Iterable part in a routed question.
 ITERABLE_THINGS = ("iterable", "studio", "smart ingest", "brand affinity", "journey assist", "copy assist",
                    "frequency optimization", "send time optimization", "mobile inbox", "embedded message", "catalog",
@@ -83,7 +81,7 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "nobody", "no one", "didn't", "doesn't", "isn't", "can't", "cannot", "why is", "why are", "why do",
                      "nowhere", "missing", "not showing", "doesn't show", "disappeared", "no option",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
-                     "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回"),
+                     "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -111,7 +109,7 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\bapi (call|route|path)\b"
                            r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
     "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
-    "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|多少钱|价格|费用|收费|报价|贵", re.I),
+    "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),
     "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b|限流|上限|最多|最大|几次|多少次", re.I),
     "frequency": re.compile(r"\bhow (often|frequently|long)\b|\binterval\b|\bhow fast\b|多久|频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
@@ -142,7 +140,7 @@ _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|right|reliable
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
-    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|\b(same deal|that one|the same)\b",
+    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|\b(same deal|that one|the same)\b(?!\s+(people|users?|customers?|person|audience|list|segment|time|day|campaign|email))",
     re.I,
 )
 _PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b|^(它|这个|那个)", re.I)
@@ -239,26 +237,7 @@ class Classifier:
     @cached_property
     def _table(self) -> tuple[list[str], np.ndarray]:
         labels = [label for label, _ in self.examples]
-        texts = [text for _, text in self.examples]
-        digest = hashlib.sha256(("\n".join(f"{a}\t{b}" for a, b in self.examples) + self.embedder.id).encode()).hexdigest()[:16]
-        cache = self.cache_dir / f"intents-{digest}.npz" if self.cache_dir else None
-        if cache is not None and cache.is_file():
-            try:
-                with np.load(cache, allow_pickle=False) as data:
-                    vectors = data["vectors"]
-                if vectors.shape[0] == len(texts):
-                    return labels, vectors
-            except Exception:
-                pass  # unreadable: embed again and rewrite it
-        vectors = np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
-        if cache is not None:
-            try:
-                buffer = io.BytesIO()
-                np.savez(buffer, vectors=vectors)
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(cache, buffer.getvalue())
-            except OSError:
-                pass  # a read-only data dir: embed per process
+        vectors = embedded(self.embedder, [text for _, text in self.examples], self.cache_dir, "intents")
         return labels, vectors
 
     def scores(self, vector: np.ndarray, family: str) -> dict[str, float]:
@@ -276,7 +255,8 @@ class Classifier:
 def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Understanding:
     """Classify one question; `vector` is its query embedding."""
     text = question.lower()
-    negated = bool(NOT_ITERABLE.search(question))
+    # Strategy asked with nothing Iterable-specific in it is general too.
+    negated = bool(NOT_ITERABLE.search(question)) or (_any(text, STRATEGY) and not _any(text, ITERABLE_THINGS))
     route_scores = classifier.scores(vector, "route")
     cued: set[str] = set()
     for target, cues in ROUTE_CUES.items():

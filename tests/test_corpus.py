@@ -213,3 +213,16 @@ def test_detect_language(text, lang):
 
 def test_token_counts_use_cl100k_offline():
     assert count_tokens("hello world") == 2  # the cl100k_base encoding
+
+
+def test_phrasings_name_real_units_in_both_languages(chunks):
+    from collections import Counter
+
+    from agent.corpus import load_phrasings
+
+    phrasings = load_phrasings(CORPUS)
+    units = {c.unit for c in chunks}
+    assert phrasings and {p.unit for p in phrasings} == units  # every passage, and nothing else
+    per = Counter((p.unit, p.lang) for p in phrasings)
+    assert all(per[(unit, lang)] >= 3 for unit in units for lang in ("en", "zh"))
+    assert all(detect_language(p.text) == "en" for p in phrasings if p.lang == "en")

@@ -58,10 +58,11 @@ def test_a_weak_dense_ranking_cannot_demote_a_strong_lexical_match(retriever, mo
 
 
 def test_the_dense_ranking_still_decides_between_close_lexical_matches(retriever, monkeypatch):
-    query = "导出接口的限流是多少"
-    lexical, _ = retriever.scores(query, "zh", mode="lexical")
+    query = "export rate limit"
+    lexical, _ = retriever.scores(query, "en", mode="lexical")
     first, second = sorted(lexical, key=lexical.get, reverse=True)[:2]
-    assert lexical[second] > 0.9 * lexical[first]
-    ranking = [(f"{second}.zh", 0.55), (f"{first}.zh", 0.30)]
+    assert lexical[second] > 0.8 * lexical[first]
+    ranking = [(f"{second}.en", 0.55), (f"{first}.en", 0.30)]
     monkeypatch.setattr(retriever.index, "dense", lambda vector, n: ranking[:n])
-    assert retriever.search(query, k=3)[0].id == f"{second}.zh"
+    monkeypatch.setattr(retriever, "phrasing_vectors", None)  # only the passages' own cosines
+    assert retriever.search(query, k=3)[0].id == f"{second}.en"

@@ -53,12 +53,14 @@ MAX_SUPPORT = 4  # supporting lines after the lead
 MAX_MAP = 5  # lines of a best-effort map for a vague question
 # A passage is on topic when its embedding is clearly close, or fairly close and it shares
 # a specific word with the question.
-DENSE_CLEAR = 0.30
+DENSE_CLEAR = 0.45
 DENSE_WITH_OVERLAP = 0.15
-# A supporting passage must be nearly as good as the lead: within this much cosine
-# similarity, or with at least this share of the lead's lexical score.
-SUPPORT_DENSE_GAP = 0.10
-SUPPORT_LEXICAL_SHARE = 0.5
+# A supporting passage must rank nearly as well as the lead (this share of its fused
+# score) and hold this share of the question's words (weighted by rarity).
+SUPPORT_SCORE_SHARE = 0.5
+SUPPORT_COVERAGE = 0.4
+# In `relevant`, a hit among the strongest word matches: this share of the best BM25 score.
+LEXICAL_SHARE = 0.5
 # Words too common in questions about Iterable to show that a passage is on topic.
 _GENERIC = frozenset(
     "iterable set setup configure create make build use work get help need find way question know possible support "
@@ -92,7 +94,7 @@ _TEXT = {
         "assume_setup": "You are setting this up for the first time.",
         "assume_troubleshoot": "It is set up already and is not behaving as expected.",
         "assume_optimize": "It is running already and you want better results.",
-        "assume_area": "You mean {topic} in Iterable.",
+        "assume_area": "I took this to be mostly about {topic}, the closest part of the reference; say if you meant something else.",
         "assume_other_language": "Your question does not seem to be in English or Chinese, so I answered in English.",
         "topic_join": ", ",
     },
@@ -119,7 +121,7 @@ _TEXT = {
         "assume_setup": "你是第一次搭建这项功能。",
         "assume_troubleshoot": "相关功能已经配置好,但表现不符合预期。",
         "assume_optimize": "相关功能已在运行,你想提升效果。",
-        "assume_area": "你问的是Iterable的{topic}。",
+        "assume_area": "我理解你主要在问{topic}(参考资料中最接近的部分);如果不是,请告诉我。",
         "assume_other_language": "",
         "topic_join": "、",
     },
@@ -159,6 +161,7 @@ _NEGATION = {
     "en": re.compile(r"\b(no|not|don't|doesn't|won't|cannot|can't|never|only)\b|n't\b", re.I),
     "zh": re.compile(r"不|无|没有|仅|只能|非"),
 }
+_SYMPTOM = re.compile(r"(Symptom|症状)\s*[::]")
 _STEP_NUMBER = re.compile(r"^[1-9][)）]\s*")
 _UNLIKE = re.compile(r"^unlike [^,]+,\s*|^与[^,,]+不同[,,]\s*", re.I)
 
@@ -200,9 +203,12 @@ def split_steps(line: str) -> list[str]:
 _ZH_FRAME = frozenset("的了吗么呢吧啊呀嘛我你他她它们是和与或及等个把被就都也还这那哪怎什啥谁吧能调让给想")
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2}\b")  # EU, US, AI, IP: short, but they name things
+
+
 def _salient(text: str) -> set[str]:
     """The words of a text that can show what it is about: not generic, not frame."""
-    out = set()
+    out = {a.lower() for a in _ACRONYM.findall(text)}
     for t in lexical_tokens(text):
         if t in _GENERIC:
             continue
@@ -237,6 +243,17 @@ def coverage(retriever: Retriever, terms: set[str], text: str, unknown_weight: f
     return sum(weight[t] for t in terms & own) / sum(weight.values())
 
 
+def about(retriever: Retriever, terms: set[str], text: str) -> bool:
+    """The text is about these terms: it holds most of their weight, or their rarest."""
+    seen = known(retriever, terms)
+    if not seen:
+        return False
+    if coverage(retriever, seen, text) >= SUBJECT_COVERAGE:
+        return True
+    rarest = max(_idf(retriever, t) for t in seen)
+    return any(_idf(retriever, t) == rarest for t in seen & _salient(text))
+
+
 def settles(retriever: Retriever, terms: set[str], text: str) -> bool:
     """The text is about what a yes/no question asks: most of its words, and its rarest
     known word. Anything less gets no "yes" or "no"."""
@@ -266,7 +283,7 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
     keep = []
     for hit in hits:
         overlap = wanted & _salient(hit.text + " " + (hit.pair_text or "") + " " + hit.heading)
-        lexical = strongest > 0 and hit.lexical_score >= SUPPORT_LEXICAL_SHARE * strongest
+        lexical = strongest > 0 and hit.lexical_score >= LEXICAL_SHARE * strongest
         if hit.dense_score >= DENSE_CLEAR or ((hit.dense_score >= DENSE_WITH_OVERLAP or lexical) and overlap):
             keep.append(hit)
     return keep
@@ -293,13 +310,13 @@ class Subject:
     units: frozenset[str] = frozenset()  # "per day": a figure per second does not answer it
 
 
-def subject_of(question: str, u: Understanding) -> Subject:
+def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
     from ..understand import ASK_CUES
 
     text = question
     for kind in u.asks:
         text = ASK_CUES[kind].sub(" ", text)
-    terms = _salient(text) - {"rate", "api", "exact", "接口", "地址", "iterable"}
+    terms = _salient(retriever.bridge(text)) - {"rate", "api", "exact", "接口", "地址", "iterable"}
     units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
     return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units))
 
@@ -312,7 +329,7 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
         return False
     if subject.units and not all(TIME_UNITS[unit].search(sentence) for unit in subject.units):
         return False
-    if known(retriever, set(subject.terms)) and coverage(retriever, set(subject.terms), sentence) < SUBJECT_COVERAGE:
+    if known(retriever, set(subject.terms)) and not about(retriever, set(subject.terms), sentence):
         return False
     return bool(ASK_INSTANCE[u.asks[0]].search(sentence))  # the most specific kind asked
 
@@ -324,11 +341,13 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     whether it holds the kind of thing asked, and, for a symptom, whether it is a
     troubleshooting entry that matches."""
     wanted = _salient(retriever.bridge(focus or question))
-    subject = subject_of(focus or question, u)
+    subject = subject_of(focus or question, u, retriever)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
         parts = sentences(hit.text)
         label = chunk_label(hit.text)
+        if _SYMPTOM.match(parts[0]):
+            continue  # a troubleshooting entry's symptom restates the problem; it never answers
         for i, sentence in enumerate(parts):
             own = _salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(_idf(retriever, t) for t in wanted & own)
@@ -391,6 +410,9 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and match.start() > 0)
         if not name_like:
             continue
+        if word.isupper() and len(word) >= 3 and word not in _reference_text(retriever):
+            out.append(word)  # LINE is not "line": an all-capitals name the reference never writes
+            continue
         tokens = [t for t in lexical_tokens(word) if t not in _GENERIC]
         if tokens and word.lower() not in aliases and not any(t in vocabulary for t in tokens):
             if word not in out:
@@ -402,6 +424,11 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
     return out
 
 
+def _reference_text(retriever: Retriever) -> str:
+    return retriever.__dict__.setdefault("_reference_text", " ".join(
+        c["text"] for c in retriever.index.chunks.values()))
+
+
 # Han words that name a product, channel or data source: the word right before a
 # channel/platform noun, or the object of "发/接/用/支持" in a yes/no question.
 _ZH_NAME = re.compile(
@@ -409,7 +436,7 @@ _ZH_NAME = re.compile(
     r"|([\u4e00-\u9fff]{0,3}(?:小程序|公众号))|([\u4e00-\u9fff]{2,3})(?:渠道|平台)"
 )
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
-_ZH_LEADING = "给向往在用对跟和与把从"  # prepositions that can stick to the front of a name
+_ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
 
 
 def _zh_names(question: str) -> list[str]:
@@ -457,15 +484,23 @@ def _topic(hits: list[Hit], lang: Lang) -> str:
 _SPECIFIC = re.compile(r"\b(which|where|when|how (many|much|often|long))\b|哪个|哪些|哪里|在哪|多少|多久|几", re.I)
 
 
-VAGUE_LENGTH = {"en": 60, "zh": 16}  # characters: a vague question is short
+VAGUE_LENGTH = {"en": 40, "zh": 12}
+DETAILED_SYMPTOM = 60  # characters: a longer symptom already says what is seen  # characters: a vague question is short
+# Asking about a topic without saying what about it ("help with journeys", "webhooks??",
+# "AI功能介绍一下", "分群怎么做").
+_OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|"
+                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄", re.I)
 
 
 def _is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
-    """Short and underspecified: "help with journeys", "our SMS isn't going out", "推送有问题"
-    — at most a few words the reference knows, and no specific thing asked."""
+    """Short and underspecified: a topic and an open ask ("help with journeys"), or a
+    complaint with no detail ("our SMS isn't going out", "推送有问题")."""
     if u.asks or u.yes_no or not found or _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
         return False
-    return len(known(retriever, _salient(retriever.bridge(question)))) <= 3
+    if len(known(retriever, _salient(question))) > 2:
+        return False
+    complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
+    return complaint or bool(_OPEN_ASK.search(question))
 
 
 def _matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
@@ -474,10 +509,12 @@ def _matching_entry(question: str, u: Understanding, found: list[Hit], retriever
     if u.goal != "Troubleshoot":
         return None
     terms = _salient(retriever.bridge(question))
+    best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not _troubleshooting(h)), default=0.0)
     for hit in found[:3]:
         if _troubleshooting(hit):
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
-            if coverage(retriever, terms, entry + " " + hit.heading) >= ENTRY_COVERAGE:
+            fit = coverage(retriever, terms, entry + " " + hit.heading)
+            if fit >= ENTRY_COVERAGE and fit >= best_other:
                 return hit
     return None
 
@@ -493,7 +530,7 @@ def _troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: 
         pieces = split_steps(render_passage(part.text))
         if len(pieces) > 2:
             steps = [_STEP_NUMBER.sub("", p) for p in pieces[1:]]
-        elif not re.match(r"(Symptom|症状)", pieces[0]):
+        elif not _SYMPTOM.match(pieces[0]):
             lines.append(_cite(pieces[0], part))
     if steps:
         # A check that shares a word with the symptom that no other check shares ("we
@@ -502,9 +539,8 @@ def _troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: 
         shared = [wanted & _salient(step) for step in steps]
         own = [sum(_idf(retriever, t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
                for i, terms in enumerate(shared)]
-        best = max(range(len(steps)), key=lambda i: own[i])
-        if best > 0 and own[best] > 0:
-            lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
+        best = max(range(len(steps)), key=lambda i: (own[i], -i))
+        lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
         lines += [f"{i}. {step}" for i, step in enumerate(steps, 1)]
     return lines, entry
 
@@ -514,7 +550,7 @@ def _lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retri
     """The lines that answer one part of the question, and the passages they quote."""
     words = _TEXT[lang]
     if u.asks and known:
-        subject = subject_of(part, u)
+        subject = subject_of(part, u, retriever)
         candidates = [lead.text] + [s for h in found[:5] for s in sentences(h.text)]
         if not any(answers_kind(retriever, u, s, subject) for s in candidates):
             return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), _cite(lead.text, lead.hit)], [lead.hit]
@@ -535,14 +571,15 @@ def _lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retri
 
 # Sections whose items are unrelated to each other: never read out whole.
 _MISCELLANY = {"gotchas", "getting-started", "integrations", "api-reference", "key-metrics", "pricing"}
-MAX_WALKTHROUGH = 8  # a section with more items than this is not read out whole
+MAX_WALKTHROUGH = 8
+MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below the best  # a section with more items than this is not read out whole
 
 
 def _feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lang) -> str | None:
     """The section a how-to question is about: the lead's, or the best-ranked other one
     when the lead comes from a checklist, if it is a small section of related items."""
-    for hit in [lead, *found]:
-        if hit.section in _MISCELLANY or _troubleshooting(hit):
+    for hit in [lead, *found[:3]]:
+        if hit.section in _MISCELLANY or _troubleshooting(hit) or hit.score < SUPPORT_SCORE_SHARE * found[0].score:
             continue
         items = retriever.section_hits(hit.section, lang)
         if len(items) <= MAX_WALKTHROUGH and not any(h.text.startswith("|") for h in items):
@@ -554,7 +591,7 @@ def _map_lines(found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list
     """A vague question's best-effort map: when most of what matched is one section, that
     section's parts by name; otherwise the matching passages of the likely areas."""
     words = _TEXT[lang]
-    top = found[:MAX_MAP]
+    top = [h for h in found[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * found[0].score and not _SYMPTOM.match(h.text.lstrip("- "))]
     sections = [h.section for h in top]
     main = max(set(sections), key=sections.count)
     lines = [words["map"].format(topic=_topic(top, lang))]
@@ -648,14 +685,15 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 use(hit)
     if leads and not vague:
         top = leads[0].hit
+        terms = _salient(retriever.bridge(query))
         for hit in found:
             if len(used) >= MAX_SUPPORT + len(leads):
                 break
             if hit.id in {h.id for h in used}:
                 continue
-            close = hit.dense_score >= top.dense_score - SUPPORT_DENSE_GAP or (
-                top.lexical_score and hit.lexical_score >= SUPPORT_LEXICAL_SHARE * top.lexical_score)
-            if close and _salient(query) & _salient(hit.text):
+            if _SYMPTOM.match(hit.text.lstrip("- ")):
+                continue
+            if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + _cite(render_passage(hit.text), hit))
                 use(hit)
     if not used and u.iterable_part and u.route is None and not unknown:
@@ -670,7 +708,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     if not body:
         body.append(words["none"])
 
-    assumptions = _assumptions(u, lang, other_language, used, vague, uses_pricing, route is not None and not used)
+    # A question that names almost nothing the reference knows was read as its closest
+    # part of the reference: that is an assumption worth stating.
+    underspecified = vague or len(known(retriever, _salient(question))) <= 1
+    assumptions = _assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
     questions = _questions(u, question, lang, used, vague, found)
     return Answer(
         answer="\n".join(body),
@@ -700,28 +741,29 @@ def _assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[
     if u.role is None and u.channel is None:
         if "/api/" in lead or "https://" in lead:
             out.append(words["assume_api"])
-        elif u.goal in ("Set up", "Troubleshoot") or vague:
+        elif re.search(r"\S > \S", lead):
             out.append(words["assume_ui"])
     if vague:
-        out.append(words["assume_area"].format(topic=_topic(used, lang)))
-    elif not u.goal_said and not u.asks and not u.yes_no and u.goal in ("Set up", "Optimize", "Troubleshoot"):
-        # The goal was a guess: say so, so the user can correct it.
-        out.append(words[{"Set up": "assume_setup", "Optimize": "assume_optimize",
-                          "Troubleshoot": "assume_troubleshoot"}[u.goal]])
+        out.append(words["assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
+    if u.goal == "Troubleshoot" and not any(_troubleshooting(h) for h in used[:1]):
+        out.append(words["assume_troubleshoot"])  # no entry for this symptom: say what was taken for granted
     return out
 
 
 def _questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vague: bool, found: list[Hit]) -> list[str]:
-    """At most two, only those that would change the answer, never about what was said."""
+    """At most two, only those whose answer would change what was said, never about what
+    the question already says."""
     if not used:
         return [question_text("area", lang)] if u.route is None else []
     if all(h.section == "pricing" for h in used[:2]):
         return []  # a price needs no area, role or goal
     wanted: list[str] = []
-    if u.goal == "Troubleshoot" and not re.search(r"\d|[\"'“”「」]", question):
-        wanted.append("details")
+    if u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM and not re.search(r"\d", question):
+        wanted.append("details")  # a bare complaint: what is seen decides the cause
     if vague and u.goal is None:
         wanted.append("goal")
-    if (vague or u.goal == "Set up") and u.role is None and u.channel is None:
-        wanted.append("role")
+    texts = " ".join(h.text for h in found[:5])
+    both_ways = "/api/" in texts and bool(re.search(r"\S > \S|dashboard|控制台", texts))
+    if (vague or u.goal == "Set up") and u.role is None and u.channel is None and both_ways:
+        wanted.append("role")  # the UI and the API answers differ
     return [question_text(key, lang) for key in wanted[:2]]
