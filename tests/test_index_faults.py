@@ -43,7 +43,7 @@ def _searches(settings, preexec=None) -> None:
         done = _cli(settings, "search", "--json", "-k", "3", "Smart Ingest sync", preexec=preexec)
         assert done.returncode == 0, done.stderr
         results = json.loads(done.stdout)["results"]
-        assert len(results) == 3 and "smart-ingest" in {r["section"] for r in results}, results
+        assert len(results) == 3 and any(r["section"].startswith("smart-ingest") for r in results), results
 
 
 def _segment_folders(settings) -> list[str]:
@@ -307,7 +307,7 @@ def test_a_long_lived_retriever_keeps_working_after_rebuilds_in_another_process(
     for _ in range(2):  # after two rebuilds the collection it opened is deleted
         assert _cli(settings, "index", "--rebuild").returncode == 0
     hits = retriever.search("Smart Ingest sync", k=3)
-    assert len(hits) == 3 and "smart-ingest" in {hit.section for hit in hits}
+    assert len(hits) == 3 and any(hit.section.startswith("smart-ingest") for hit in hits)
 
 
 # --- 7. --check reads the store, not the snapshot ----------------------------------------------
