@@ -274,6 +274,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         manifest = index.build(settings)
     else:  # through the store, not the snapshot: this is the command that makes sure the store is whole
         manifest = index.open_index(settings, use_snapshot=False).manifest
+    from .embed import embedder_for
+    from .retrieve import embed_phrasings
+
+    embed_phrasings(settings, embedder_for(settings))  # so the first search does not pay for it
     print(f"index {manifest['collection']}: {manifest['chunks']} chunks, embedder {manifest['embedder']}, "
           f"corpus {manifest['corpus_hash']} ({settings.chroma_url or index.chroma_dir(settings)})")
     return 0

@@ -264,9 +264,17 @@ def _setup_line_editing(history_file) -> Callable[[], None]:
     readline.set_history_length(HISTORY_LENGTH)
 
     def save() -> None:
+        # What the user typed may hold a pasted key: redacted before it is kept. The
+        # file is written beside its place and renamed over it, so a link planted at
+        # the history file is replaced, never written through.
+        for i in range(readline.get_current_history_length(), 0, -1):
+            item = readline.get_history_item(i)
+            if item and redact(item) != item:
+                readline.replace_history_item(i - 1, redact(item))
         try:
             history_file.parent.mkdir(parents=True, exist_ok=True)
-            readline.write_history_file(str(history_file))
+            readline.write_history_file(str(tmp := history_file.with_name(f".{history_file.name}.{os.getpid()}.tmp")))
+            os.replace(tmp, history_file)
         except OSError:
             pass
 

@@ -195,10 +195,17 @@ class Retriever:
         )
 
 
+def embed_phrasings(settings: Settings, embedder: Embedder, progress: Progress = stderr_progress) -> tuple[list[Phrasing], np.ndarray | None]:
+    """The user phrasings and their embeddings (computed once per embedder, then cached)."""
+    phrasings = load_phrasings(settings.corpus_dir)
+    if not phrasings:
+        return [], None
+    return phrasings, embedded(embedder, [p.text for p in phrasings], settings.data_dir, "phrasings", progress)
+
+
 def open_retriever(settings: Settings, progress: Progress = stderr_progress, embedder: Embedder | None = None) -> Retriever:
     embedder = embedder or embedder_for(settings)
     index = open_index(settings, progress=progress, embedder=embedder)
-    phrasings = load_phrasings(settings.corpus_dir)
-    vectors = embedded(embedder, [p.text for p in phrasings], settings.data_dir, "phrasings", progress) if phrasings else None
+    phrasings, vectors = embed_phrasings(settings, embedder, progress)
     return Retriever(index, embedder, load_glossary(settings.corpus_dir), cache_dir=settings.data_dir,
                      phrasings=phrasings, phrasing_vectors=vectors)

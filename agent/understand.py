@@ -97,6 +97,7 @@ ROLE_CUES: dict[str, tuple[str, ...]] = {
     "Marketing ops/admin": ("admin", "marketing ops", "project owner", "管理员", "营销运营"),
     "Marketer": ("marketer", "marketing manager", "campaign manager", "营销人员", "运营人员", "市场部"),
 }
+GOAL_PRECEDENCE: tuple[Goal, ...] = ("Troubleshoot", "Optimize", "Understand", "Set up")
 API_CUES = ("api", "rest", "endpoint", "sdk", "curl", "json", "base url", "header", "429", "429s", "/api/", "接口", "端点")
 UI_CUES = ("dashboard", "in the ui", "in the app", "console", "menu", "screen", "where in iterable", "settings", "click",
            "控制台", "后台界面", "页面", "菜单", "在哪里设置", "在哪开")
@@ -200,10 +201,12 @@ def time_units(text: str) -> set[str]:
 
 
 def is_yes_no(question: str) -> bool:
-    first = re.split(r"[??]", question.strip())[0].strip()
+    """Asks whether something is so ("Can one campaign…?", "…, can I do that in one
+    campaign?", "支持…吗?"), not for a judgement."""
     if _JUDGEMENT.search(question):
         return False
-    return bool(_YES_NO_EN.match(first) or _YES_NO_ZH.search(question))
+    clauses = [c.strip() for c in re.split(r"[??.!;—–]|,\s|\s-\s", question) if c.strip()]
+    return any(_YES_NO_EN.match(c) for c in clauses) or bool(_YES_NO_ZH.search(question))
 
 
 def is_follow_up(question: str) -> bool:
@@ -283,11 +286,10 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
 
     goal_scores = classifier.scores(vector, "goal")
     named = {GOALS[k]: v for k, v in goal_scores.items() if k in GOALS}
-    # A goal the question states with a cue word wins; the examples choose between
-    # several stated goals, or guess when none is stated.
+    # A goal the question states with a cue word wins, the more specific first ("…报错,
+    # 怎么办?" is a symptom, not a setup question); the examples guess when none is stated.
     said = {goal for goal, cues in GOAL_CUES.items() if _any(text, cues)}
-    pool = {g: v for g, v in named.items() if g in said} or named
-    goal = max(pool, key=pool.get) if pool else None
+    goal = next((g for g in GOAL_PRECEDENCE if g in said), None) or (max(named, key=named.get) if named else None)
 
     return Understanding(
         route=route,

@@ -256,3 +256,23 @@ def test_a_line_that_is_not_utf8_is_refused_and_the_chat_goes_on(chat_env):
     out = done.stdout.decode("utf-8")
     assert done.returncode == 0, done.stderr
     assert "not valid UTF-8" in out and "error:" not in out and "\nSources: studio" in out
+
+
+@pytest.mark.fault("files")
+def test_chat_history_is_redacted_and_never_written_through_a_link(tmp_path, monkeypatch):
+    import readline
+
+    from agent.repl import _setup_line_editing
+
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-0123456789abcdef")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    history = tmp_path / "data" / "chat_history"
+    history.parent.mkdir()
+    history.symlink_to(victim)
+    readline.clear_history()
+    save = _setup_line_editing(history)
+    readline.add_history("my token is tok-0123456789abcdef")
+    save()
+    assert victim.read_text() == "precious" and not history.is_symlink()
+    assert "tok-0123456789abcdef" not in history.read_text() and "[redacted]" in history.read_text()

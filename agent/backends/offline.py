@@ -47,6 +47,8 @@ SYMPTOM_BONUS = 0.5
 HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
 # What a sentence looks like when it tells you what to do: a menu path, or an
 # instruction after its label ("Configure in…", "Build first journey — start with…").
+_HOW_TO_QUESTION = re.compile(r"\bhow (do|can|should|would) (i|we|you)\b.*\b(set up|setup|configure|enable|turn on|"
+                               r"switch on|create|build|connect|add)\b|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)", re.I)
 _HOW_TO = re.compile(r"\S ?> ?\S|(^|[:—]\s*)(configure|set up|build|create|use|enable|start|install|connect|map|"
                      r"define|import|turn on|配置|设置|搭建|创建|使用|开启|安装|对接|映射|定义|导入)", re.I)
 MAX_SUPPORT = 4  # supporting lines after the lead
@@ -80,6 +82,7 @@ _TEXT = {
         "yes": "Yes — ", "no": "No — ",
         "contradiction": "The reference is not consistent on this:",
         "gap_yes_no": "The reference does not answer this directly; the closest it says:",
+        "no_steps": "The reference names this but does not give steps to set it up; what it does say:",
         "no_history": "There is no earlier question in this conversation, so I answered this on its own.",
         "map": "The reference covers these parts of {topic}:",
         "start_with": "Start with check {n}: {step}",
@@ -107,6 +110,7 @@ _TEXT = {
         "yes": "是的——", "no": "不行——",
         "contradiction": "参考资料在这一点上前后不一致:",
         "gap_yes_no": "参考资料没有直接回答这一点;最接近的说法是:",
+        "no_steps": "参考资料提到了这项功能,但没有给出具体设置步骤;它提到的内容如下:",
         "no_history": "这里没有之前的问题,所以我单独回答了这个问题。",
         "map": "参考资料涵盖{topic}的以下方面:",
         "start_with": "先看第{n}项:{step}",
@@ -206,11 +210,16 @@ _ZH_FRAME = frozenset("的了吗么呢吧啊呀嘛我你他她它们是和与或
 _ACRONYM = re.compile(r"\b[A-Z]{2}\b")  # EU, US, AI, IP: short, but they name things
 
 
+# A troubleshooting entry's own labels: every entry has them, so they say nothing about
+# which entry fits (the glossary adds them to questions that describe a problem).
+_ENTRY_LABELS = frozenset("symptom cause solution 症状 原因 解决 方案 决方".split())
+
+
 def _salient(text: str) -> set[str]:
     """The words of a text that can show what it is about: not generic, not frame."""
     out = {a.lower() for a in _ACRONYM.findall(text)}
     for t in lexical_tokens(text):
-        if t in _GENERIC:
+        if t in _GENERIC or t in _ENTRY_LABELS:
             continue
         if has_cjk(t):
             if len(t) == 2 and not (set(t) & _ZH_FRAME):
@@ -360,16 +369,35 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
             if u.goal == "Set up" and u.goal_said and _HOW_TO.search(sentence):
                 score += HOW_TO_BONUS
             if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
-                text = sentence
-                # A short first sentence is a headline ("Campaign = one channel only."):
-                # it says little alone, and the sentence after it needs it. A later
-                # sentence of a labelled item keeps its label ("System webhooks: …").
-                if len(parts) > 1 and len(parts[0]) < 60 and not hit.text.startswith("|"):
-                    text = f"{parts[0]} {parts[1]}" if i == 0 else f"{parts[0]} {sentence}"
-                elif i > 0 and label and not sentence.startswith(label):
-                    text = f"{label}: {sentence}"
-                best = Lead(hit, text, score, sentence)
+                best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.text.startswith("|")), score, sentence)
     return best
+
+
+MAX_LEAD_SENTENCES = 3
+
+
+def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool) -> str:
+    """What the lead quotes of its passage: the chosen sentence, with the passage's
+    headline when it has a short one ("Campaign = one channel only."), the other
+    sentences that hold the question's words ("Export: 4 req/min." beside "429 status on
+    limit"), in the passage's order, or with its label when the sentence needs it."""
+    if row or len(parts) == 1:
+        return parts[i]
+    keep = {i}
+    if len(parts[0]) < 60:
+        keep.add(0)  # a short first sentence is the headline the others depend on
+    matching = known(retriever, wanted)
+    for j, part in enumerate(parts):
+        if len(keep) >= MAX_LEAD_SENTENCES:
+            break
+        if j not in keep and matching & _salient(part):
+            keep.add(j)
+    if keep == {i} and i == 0:
+        keep.add(1)  # a first sentence alone rarely says enough
+    text = " ".join(parts[j] for j in sorted(keep))
+    if 0 not in keep and label and not text.startswith(label):
+        text = f"{label}: {text}"
+    return text
 
 
 def polarity(sentence: str, question: str, lang: Lang) -> bool:
@@ -674,6 +702,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             body += lines
             for hit in shown:
                 use(hit)
+    walkthrough = False
     if leads and not vague and u.goal == "Set up" and not u.asks and not u.yes_no and not unknown:
         # A how-to question: the parts of the feature it is about, in the reference's
         # order, read as a walkthrough (a small section of related items, not a table
@@ -683,6 +712,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             if hit.id not in {h.id for h in used}:
                 body.append("- " + _cite(render_passage(hit.text), hit))
                 use(hit)
+                walkthrough = True
+    if leads and not walkthrough and _HOW_TO_QUESTION.search(question) and not any(
+            _HOW_TO.search(render_passage(h.text)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
+        # "How do I set up quiet hours?" when the reference only names quiet hours.
+        body.insert(0, words["no_steps"])
     if leads and not vague:
         top = leads[0].hit
         terms = _salient(retriever.bridge(query))
