@@ -19,12 +19,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.backends.offline import compose
-from agent.config import Settings
-from agent.corpus import instruction_texts, load_sections
-from agent.evaluate import in_language
-from agent.policy import question_text
-from agent.retrieve import open_retriever
+from sales_iterable.backends.offline import compose
+from sales_iterable.config import Settings
+from sales_iterable.corpus import instruction_texts, load_sections
+from sales_iterable.evaluate import in_language
+from sales_iterable.policy import question_text
+from sales_iterable.retrieve import open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "evals" / "questions"

@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from retrieval import load_devset  # noqa: E402
 
-from agent.backends.claude import system_blocks  # noqa: E402
-from agent.backends.offline import compose  # noqa: E402
-from agent.config import Settings  # noqa: E402
-from agent.corpus import count_tokens, load_chunks  # noqa: E402
-from agent.retrieve import open_retriever  # noqa: E402
-from agent.tools import make_tools  # noqa: E402
+from sales_iterable.backends.claude import system_blocks  # noqa: E402
+from sales_iterable.backends.offline import compose  # noqa: E402
+from sales_iterable.config import Settings  # noqa: E402
+from sales_iterable.corpus import count_tokens, load_chunks  # noqa: E402
+from sales_iterable.retrieve import open_retriever  # noqa: E402
+from sales_iterable.tools import make_tools  # noqa: E402
 
 COMMAND = str(Path(sys.executable).with_name("sales-iterable"))
 

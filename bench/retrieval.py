@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent import metrics
-from agent.config import Settings
-from agent.retrieve import Retriever, open_retriever
+from sales_iterable import metrics
+from sales_iterable.config import Settings
+from sales_iterable.retrieve import Retriever, open_retriever
 
 K = 5
 EVALS = Path(__file__).resolve().parents[1] / "evals"

@@ -41,7 +41,7 @@ def main() -> int:
             sys.exit(f"{done.stderr}\n{label} exited {done.returncode}")
         return done.stdout
 
-    run("sales-iterable eval --compare", [sys.executable, "-m", "agent.cli", "eval", "--cases", *args.cases,
+    run("sales-iterable eval --compare", [sys.executable, "-m", "sales_iterable.cli", "eval", "--cases", *args.cases,
                                           "--compare", "--out", str(workspace)], cwd=REPO)
     run("aggregate_benchmark.py", [sys.executable, "-m", "scripts.aggregate_benchmark", str(workspace),
                                    "--skill-name", "sales-iterable", "-o", str(theirs)], cwd=tool)

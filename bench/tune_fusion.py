@@ -1,4 +1,4 @@
-"""Choose the fusion weights (agent/retrieve.py LEXICAL_WEIGHT, DENSE_SPAN) on the tune half.
+"""Choose the fusion weights (sales_iterable/retrieve.py LEXICAL_WEIGHT, DENSE_SPAN) on the tune half.
 
 For a grid of settings, prints chunk-level MRR on the tune half per language and the
 section-level MRR of the older sets, then the rule's choice: the best tune MRR among
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from retrieval import K, REGRESSION, load_half, load_regression
 
-from agent import metrics
-from agent.config import Settings
-from agent.corpus import detect_language
-from agent.retrieve import fuse, open_retriever
+from sales_iterable import metrics
+from sales_iterable.config import Settings
+from sales_iterable.corpus import detect_language
+from sales_iterable.retrieve import fuse, open_retriever
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 SPANS = (0.1, 0.2, 0.3)

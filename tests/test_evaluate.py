@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import transcripts
-from agent.cli import main
-from agent.evalcases import Assertion, Case, CaseFileError, load_case_files
-from agent.evaluate import check_assertion, grade, summarize
-from agent.policy import Answer, Route
+from sales_iterable import transcripts
+from sales_iterable.cli import main
+from sales_iterable.evalcases import Assertion, Case, CaseFileError, load_case_files
+from sales_iterable.evaluate import check_assertion, grade, summarize
+from sales_iterable.policy import Answer, Route
 from stub_anthropic import StubAnthropic, message, tool_use
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,7 +122,7 @@ def test_case_level_checks():
 
 
 def test_worked_example_answers_are_not_in_the_index(retriever):
-    from agent.corpus import load_sections
+    from sales_iterable.corpus import load_sections
 
     sections = load_sections(REPO / "corpus")
     examples = [item for lang in ("en", "zh") for s in sections[lang] if s.id.startswith("example")
@@ -461,7 +461,7 @@ def test_recorded_transcripts_and_every_output_are_redacted(env, tmp_path, capsy
 def _cli(args: list[str], env_dir, timeout: float = 60) -> subprocess.CompletedProcess:
     """The real command in a child process, so a hang is a failed test, not a stuck run."""
     env = {**os.environ, "SALES_ITERABLE_DATA_DIR": str(env_dir)}
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sales_iterable.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=REPO)
 
 
@@ -580,7 +580,7 @@ def test_an_edited_replay_answer_is_reported_never_scored(env, tmp_path, capsys)
 def test_a_huge_prompt_is_clipped_like_a_question(env, tmp_path):
     cases = _write(tmp_path, {"skill_name": "s", "evals": [
         {"id": "big", "prompt": "How do I add a delay? " + "x" * 1_000_000, "max_questions": 2}]})
-    script = ("import resource, sys; from agent.cli import main; code = main(sys.argv[1:]); "
+    script = ("import resource, sys; from sales_iterable.cli import main; code = main(sys.argv[1:]); "
               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
     env_vars = {**os.environ, "SALES_ITERABLE_DATA_DIR": str(env.data_dir)}
     done = subprocess.run([sys.executable, "-c", script, "eval", "--cases", str(cases), "--out", str(tmp_path / "o")],

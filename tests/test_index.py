@@ -6,8 +6,8 @@ import time
 import pytest
 from filelock import FileLock
 
-from agent.embed import HashEmbedder
-from agent.index import (
+from sales_iterable.embed import HashEmbedder
+from sales_iterable.index import (
     BM25,
     IndexError_,
     build,
@@ -123,7 +123,7 @@ def test_builds_are_serialized_by_a_file_lock(hash_settings, tmp_path):
     lock = FileLock(str(hash_settings.data_dir / "index.lock"))
     lock.acquire()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "index", "--rebuild"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "sales_iterable.cli", "index", "--rebuild"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(4)
         assert proc.poll() is None, proc.communicate()  # still waiting for our lock
@@ -147,7 +147,7 @@ def test_snapshot_answers_like_chroma(hash_settings, messages, monkeypatch):
     assert snapshot_path(hash_settings).is_file()  # written by the build
     collection = connect(hash_settings).get_collection(manifest["collection"])
     from_store = open_index(hash_settings, progress=messages, use_snapshot=False)
-    import agent.index as index_module
+    import sales_iterable.index as index_module
 
     monkeypatch.setattr(index_module, "connect", lambda settings: pytest.fail("snapshot path touched Chroma"))
     from_snapshot = open_index(hash_settings, progress=messages)
@@ -179,7 +179,7 @@ def test_a_search_from_the_snapshot_never_imports_chromadb(hash_settings):
     build(hash_settings, progress=lambda m: None)
     code = (
         "import sys\n"
-        "from agent.cli import main\n"
+        "from sales_iterable.cli import main\n"
         "assert main(['search', '--json', 'welcome journey']) == 0\n"
         "assert 'chromadb' not in sys.modules, 'chromadb imported'\n"
     )

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.embed import HashEmbedder, USEEmbedder
-from agent.index import build, chroma_dir, connect, open_index, snapshot_path, status
-from agent.retrieve import open_retriever
+from sales_iterable.embed import HashEmbedder, USEEmbedder
+from sales_iterable.index import build, chroma_dir, connect, open_index, snapshot_path, status
+from sales_iterable.retrieve import open_retriever
 from fs_faults import read_only, small_disk
 
 SEGMENT_NAME = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -32,7 +32,7 @@ def _env(settings) -> dict[str, str]:
 
 
 def _cli(settings, *args: str, preexec=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], env=_env(settings), capture_output=True,
+    return subprocess.run([sys.executable, "-m", "sales_iterable.cli", *args], env=_env(settings), capture_output=True,
                           text=True, timeout=120, preexec_fn=preexec)
 
 
@@ -55,7 +55,7 @@ def _segment_folders(settings) -> list[str]:
 @pytest.fixture(scope="module")
 def built_store(tmp_path_factory):
     """One built hash index (store and snapshot), copied into each test that damages it."""
-    from agent.config import Settings
+    from sales_iterable.config import Settings
     from conftest import CORPUS
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("pristine") / "data", embedder="hash", corpus_dir=CORPUS)
@@ -120,7 +120,7 @@ def test_a_damaged_snapshot_is_discarded_and_rebuilt(damaged, damage, monkeypatc
     assert len(hits) == 5 and all(np.isfinite(score) for _, score in hits)
     # rewritten whole: the next process answers from it without touching Chroma
     assert path.is_file() and not path.is_symlink()
-    import agent.index as index_module
+    import sales_iterable.index as index_module
 
     monkeypatch.setattr(index_module, "connect", lambda settings: pytest.fail("the snapshot was not rewritten"))
     again = open_index(settings, progress=lambda m: None)
@@ -204,7 +204,7 @@ def test_rebuild_itself_recovers_a_corrupted_store(damaged, table):
 
 @pytest.mark.fault("index")
 def test_full_disk_rebuild_fails_clearly_and_keeps_the_previous_index(tmp_path, corpus_copy):
-    from agent.config import Settings
+    from sales_iterable.config import Settings
 
     with small_disk(tmp_path / "disk") as disk:
         settings = Settings(data_dir=disk.root / "data", embedder="hash", corpus_dir=corpus_copy)

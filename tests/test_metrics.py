@@ -1,6 +1,6 @@
 import pytest
 
-from agent import metrics
+from sales_iterable import metrics
 
 
 def test_first_relevant_takes_the_first_candidate_meeting_any_expected_key():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends.offline import compose, render_passage, sentences
-from agent.corpus import instruction_texts, load_sections
-from agent.policy import question_text
+from sales_iterable.backends.offline import compose, render_passage, sentences
+from sales_iterable.corpus import instruction_texts, load_sections
+from sales_iterable.policy import question_text
 
 REPO = Path(__file__).resolve().parents[1]
 TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encoding="utf-8"))["questions"]

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from agent.policy import (
+from sales_iterable.policy import (
     AREA_WORDS,
     GOAL_WORDS,
     ROLE_WORDS,

@@ -1,9 +1,9 @@
-"""How the two rankers are fused (agent/retrieve.py `fuse`), on toy scores and on the real
+"""How the two rankers are fused (sales_iterable/retrieve.py `fuse`), on toy scores and on the real
 index with a stand-in dense ranking."""
 
 import pytest
 
-from agent.retrieve import fuse
+from sales_iterable.retrieve import fuse
 
 
 def order(scores):

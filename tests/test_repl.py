@@ -8,8 +8,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from agent.policy import Answer
-from agent.repl import Session, Turn, resolve
+from sales_iterable.policy import Answer
+from sales_iterable.repl import Session, Turn, resolve
 from stub_anthropic import StubAnthropic, message, text, tool_use
 
 COMMAND = str(Path(sys.executable).with_name("sales-iterable"))
@@ -262,7 +262,7 @@ def test_a_line_that_is_not_utf8_is_refused_and_the_chat_goes_on(chat_env):
 def test_chat_history_is_redacted_and_never_written_through_a_link(tmp_path, monkeypatch):
     import readline
 
-    from agent.repl import _setup_line_editing
+    from sales_iterable.repl import _setup_line_editing
 
     monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-0123456789abcdef")
     victim = tmp_path / "victim.txt"

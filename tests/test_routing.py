@@ -1,7 +1,7 @@
 import pytest
 
-from agent.policy import load_skill
-from agent.routing import RouteSkill, decide_route, handoff, route_targets
+from sales_iterable.policy import load_skill
+from sales_iterable.routing import RouteSkill, decide_route, handoff, route_targets
 
 # (prompt, expected route or None, whether an Iterable part is answered too)
 CASES = [

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from agent.files import UnsafePathError, atomic_write
-from agent.safety import REDACTED, StreamRedactor, redact, redact_data, terminal_safe
+from sales_iterable.files import UnsafePathError, atomic_write
+from sales_iterable.safety import REDACTED, StreamRedactor, redact, redact_data, terminal_safe
 
 ENV = {"ANTHROPIC_API_KEY": "sk-ant-api03-abcdefghijklmnop", "DB_PASSWORD": "hunter2-correct-horse",
        "MY_SERVICE_TOKEN": "tok-abcdef123456", "PATH": "/usr/bin:/bin", "SHORT_KEY": "abc"}

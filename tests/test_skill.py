@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.install import RECORD, InstallError, check_search, install_skill, permission_rule
-from agent.policy import parse_skill
-from agent.routing import RouteSkill, handoff
-from agent.skill_reference import REFERENCES, render_references, with_toc
+from sales_iterable.install import RECORD, InstallError, check_search, install_skill, permission_rule
+from sales_iterable.policy import parse_skill
+from sales_iterable.routing import RouteSkill, handoff
+from sales_iterable.skill_reference import REFERENCES, render_references, with_toc
 
 REPO = Path(__file__).resolve().parents[1]
 SKILL_DIR = REPO / "skill" / "sales-iterable"
@@ -181,7 +181,7 @@ def test_no_skills_option_anywhere_in_the_repository():
 
 def test_committed_reference_copy_matches_the_corpus():
     """references/ and the sections list in SKILL.md are generated from corpus/; regenerate
-    with `python -m agent.skill_reference` after editing the corpus."""
+    with `python -m sales_iterable.skill_reference` after editing the corpus."""
     wanted = render_references(CORPUS)
     committed = {p.relative_to(SKILL_DIR).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted((SKILL_DIR / REFERENCES).rglob("*")) if p.is_file()}
@@ -203,7 +203,7 @@ def _block_text(block):
 
 
 def test_reference_files_cover_the_facts_and_only_the_facts():
-    from agent.corpus import load_sections
+    from sales_iterable.corpus import load_sections
 
     files = render_references(CORPUS)
     text = (SKILL_DIR / "SKILL.md").read_text(encoding="utf-8")
@@ -294,7 +294,7 @@ def test_install_warns_when_the_recorded_command_does_not_run_with_a_bare_path(t
     # installs fine, but Claude Code's shell, with a bare PATH, finds a python3 without it.
     wrapper = tmp_path / "bin" / "sales-iterable"
     wrapper.parent.mkdir()
-    wrapper.write_text("#!/usr/bin/env python3\nimport sys\nfrom agent.cli import main\nsys.exit(main())\n")
+    wrapper.write_text("#!/usr/bin/env python3\nimport sys\nfrom sales_iterable.cli import main\nsys.exit(main())\n")
     wrapper.chmod(0o755)
     dest = tmp_path / "skill"
     done = subprocess.run([sys.executable, str(wrapper), "install-skill", "--dest", str(dest)], cwd=tmp_path,

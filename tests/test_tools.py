@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from agent.routing import route_targets
-from agent.tools import ToolInputError, make_tools, tool_from_function
+from sales_iterable.routing import route_targets
+from sales_iterable.tools import ToolInputError, make_tools, tool_from_function
 
 
 def test_schema_is_derived_from_the_signature():

@@ -1,6 +1,6 @@
 """Evals: answer each case, grade the answer, and sum up (`sales-iterable eval`).
 
-Cases come from agent.evalcases. Every check of a case is graded passed, failed or (for
+Cases come from sales_iterable.evalcases. Every check of a case is graded passed, failed or (for
 a check only the LLM judge can decide, when `--judge` is off) ungraded. A case's pass
 rate is passed / total with ungraded checks counted as not passed, and a run's pass rate
 is the mean of its cases' rates: skill-creator's measure (its aggregate_benchmark.py
@@ -8,7 +8,7 @@ averages each run's grading summary), so our headline and its benchmark agree.
 Retrieval cases are scored as recall@k and MRR per language.
 
 The runner lives in the package (not in evals/) because the CLI runs it; evals/ holds the
-cases as data. agent.evalworkspace writes the results; agent.transcripts records and
+cases as data. sales_iterable.evalworkspace writes the results; sales_iterable.transcripts records and
 replays model calls.
 """
 
@@ -159,7 +159,7 @@ def summarize_cases(results: list["CaseResult"]) -> dict[str, Any]:
 
 
 def score_retrieval(retriever, cases: list[RetrievalCase], k: int = RETRIEVAL_K) -> dict[str, dict[str, float]]:
-    """Section-level recall@1, recall@k and MRR per language (agent/metrics.py)."""
+    """Section-level recall@1, recall@k and MRR per language (sales_iterable/metrics.py)."""
     ranked = [(c.language, metrics.first_relevant([h.section_path for h in retriever.search(c.query, k=k)], c.expect))
               for c in cases]
     return metrics.by_language(ranked, k)

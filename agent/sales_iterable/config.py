@@ -15,11 +15,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _data_root(name: str) -> Path:
-    """Where repo-level data (corpus/, skill/) lives: beside the package in a source or
-    editable install, or inside it (``agent/_data``) in a wheel."""
-    beside = PACKAGE_DIR.parent / name
-    if beside.is_dir():
-        return beside
+    """Where repo-level data (corpus/, skill/) lives: at the top of the checkout in a source
+    or editable install (the package sits in its `agent/` folder), or inside the package
+    (``sales_iterable/_data``) in a wheel."""
+    checkout = PACKAGE_DIR.parents[1] / name
+    if PACKAGE_DIR.parent.name == "agent" and checkout.is_dir():
+        return checkout
     return PACKAGE_DIR / "_data" / name
 
 

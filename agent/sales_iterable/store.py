@@ -1,7 +1,7 @@
 """The Chroma store as a place on disk or on a server: connecting (with bounded waits),
 telling a broken store from a failed write, moving a broken store aside, pruning what
 old builds leave behind, checking integrity, and reading a store that cannot be opened
-where it is. What the store holds (manifest, builds) is agent/index.py's business.
+where it is. What the store holds (manifest, builds) is sales_iterable/index.py's business.
 
 Chroma reports a damaged store in many ways: SQLite errors ("database disk image is
 malformed"), "Error in compaction", and pyo3 `PanicException`s, which derive from

@@ -7,7 +7,7 @@ only: text the corpus marks as addressed to an assistant (the overview, the Gotc
 preamble, the Related-skills catalogue, whose routing SKILL.md's table carries) and the
 ``.noindex`` examples (eval material) are left out.
 
-Everything here is generated from corpus/; ``python -m agent.skill_reference`` rewrites
+Everything here is generated from corpus/; ``python -m sales_iterable.skill_reference`` rewrites
 the committed copy under skill/sales-iterable/ and tests/test_skill.py fails when it drifts.
 """
 
@@ -21,7 +21,7 @@ from .corpus import Block, Section, load_sections
 from .files import atomic_write
 
 REFERENCES = "references"
-TOC_START = "<!-- sections: generated from corpus/ by `python -m agent.skill_reference`; do not edit -->"
+TOC_START = "<!-- sections: generated from corpus/ by `python -m sales_iterable.skill_reference`; do not edit -->"
 TOC_END = "<!-- /sections -->"
 _TOC_BLOCK = re.compile(re.escape(TOC_START) + r"\n.*?" + re.escape(TOC_END), re.S)
 

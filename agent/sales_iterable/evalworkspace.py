@@ -25,7 +25,7 @@ and listed again under `ungraded_expectations`; `summary.failed` counts only che
 were graded and failed, so passed + failed + ungraded = total.
 
 Every file goes through the redaction boundary and is written atomically without
-following links (agent.safety, agent.files).
+following links (sales_iterable.safety, sales_iterable.files).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A transcript holds every request and response of one case's model calls and the final
 answer, all redacted as they are captured (secret-named headers replaced, every secret
-value and key-shaped string removed by agent.safety), so nothing secret is ever on disk.
+value and key-shaped string removed by sales_iterable.safety), so nothing secret is ever on disk.
 It also holds a SHA-256 digest of its own content, taken when it was written: replay
 recomputes it and refuses a transcript whose answer or exchanges were edited since. (The
 digest detects edits, not a forger who recomputes it; that would need a key, and

@@ -13,7 +13,7 @@ and rebuilt fresh. A store that merely cannot be *written* (disk full, read-only
 healthy: it is never moved aside, and is read through a temporary copy when it cannot
 be opened in place. After a successful build, older collections and the segment folders
 Chroma leaves behind are removed. The embedded store's contents are also kept in a local
-snapshot (agent/snapshot.py) that later processes search without importing chromadb.
+snapshot (sales_iterable/snapshot.py) that later processes search without importing chromadb.
 """
 
 from __future__ import annotations
