@@ -1,6 +1,7 @@
 """`sales-iterable chat` driven for real in a pseudo-terminal (pexpect)."""
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from sales_iterable import backends
 from sales_iterable.policy import Answer
 from sales_iterable.repl import Session, Turn, resolve
 from stub_anthropic import StubAnthropic, message, text, tool_use
@@ -66,7 +68,7 @@ def test_offline_conversation(chat_env, retriever):
     assert "npx skills add sales-skills/sales --skill sales-deliverability" in routed
     child.sendline("")
     command(child, "/nope", "unknown command '/nope'", "/sources")
-    command(child, "/help", "/backend auto\\|offline\\|claude")
+    command(child, "/help", re.escape("/backend " + "|".join(backends.choices())))  # the registry's names
     child.send("push " * 20_000 + "\r")  # a 100 KB paste
     child.expect("truncated", timeout=120)
     child.expect(PROMPT, timeout=120)
@@ -92,7 +94,7 @@ def test_slash_commands_change_language_and_backend(chat_env, tmp_path, retrieve
     command(child, "/lang zh", "language: zh")
     answer = ask(child, "How do I build a welcome journey in Studio?", until="来源")
     assert "旅程" in answer
-    command(child, "/backend claude", "needs ANTHROPIC_API_KEY")
+    command(child, "/backend claude", "needs an API key: export ANTHROPIC_API_KEY")
     command(child, "/reset", "conversation cleared")
     command(child, "/sources", "ask a question first")
     child.sendline("/exit")
@@ -132,7 +134,7 @@ def test_follow_ups_use_the_conversation():
     session = Session()
     assert resolve("How do I A/B test subject lines?", session) == ("How do I A/B test subject lines?", None)
     answer = Answer(answer="x", language="en", backend="offline")
-    session.turns.append(Turn("How do I A/B test subject lines?", answer))
+    session.turns.append(Turn("How do I A/B test subject lines?", answer.answer))
     assert resolve("and what about push?", session) == ("and what about push?", None)  # the backend reads it in context
     assert resolve("用中文回答", session) == ("How do I A/B test subject lines?", "zh") and session.lang == "zh"
     assert resolve("answer in English please", session) == ("How do I A/B test subject lines?", "en")

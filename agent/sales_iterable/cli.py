@@ -113,19 +113,18 @@ def _question(args: argparse.Namespace, limit: int) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from . import backends
-    from .backends.claude import MissingKeyError
+    from .backends import ConfigError, answer_with_fallback, auto_notice
     from .retrieve import open_retriever
 
     settings = _settings(args)
     question = _question(args, settings.max_query_chars)
     retriever = open_retriever(settings)
-    if args.backend == "auto" and not os.environ.get("ANTHROPIC_API_KEY"):
-        print(f"{PROG}: no ANTHROPIC_API_KEY set; answering offline from the reference", file=sys.stderr)
+    if notice := auto_notice(args.backend):
+        print(f"{PROG}: {notice}", file=sys.stderr)
     try:
-        answer = backends.answer(question, retriever, args.backend, lang=args.lang,
-                                 notify=lambda notice: print(f"{PROG}: {notice}", file=sys.stderr))
-    except MissingKeyError as exc:
+        answer = answer_with_fallback(args.backend, question, retriever, lang=args.lang,
+                                      notify=lambda notice: print(f"{PROG}: {notice}", file=sys.stderr))
+    except ConfigError as exc:
         raise UsageError(str(exc)) from None
     if args.json:  # exact: JSON escapes control characters itself
         print(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
@@ -138,15 +137,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from . import repl
-    from .backends import claude
+    from .backends import ConfigError, create, resolve
 
-    if args.backend == "claude" or args.backend == "auto" and os.environ.get("ANTHROPIC_API_KEY"):
-        # a bad setting for Claude (an unusable key, a bad deadline) is exit 2 now, not an error per question
-        claude.ClaudeConfig()
-        try:
-            claude.require_key()
-        except claude.MissingKeyError as exc:
-            raise UsageError(str(exc)) from None
+    try:
+        for name in resolve(args.backend):
+            create(name)  # a bad setting (an unusable key, a bad deadline) is exit 2 now, not an error per question
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     return repl.run(_settings(args), backend=args.backend, lang=args.lang)
 
 
@@ -184,7 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import time as _time
 
     from . import evalcases, evaluate, evalworkspace
-    from .backends.claude import ClaudeConfig, MissingKeyError
+    from .backends import ConfigError
     from .safety import redact, redact_data, terminal_safe
 
     settings = _settings(args)
@@ -214,7 +211,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                                        replay=Path(args.replay) if args.replay else None))
         if args.compare:
             runs.append(evaluate.run_cases(cases, retriever, backend=args.backend, use_retrieval=False))
-    except MissingKeyError as exc:
+    except ConfigError as exc:
         raise UsageError(str(exc)) from None
     except evalcases.CaseFileError as exc:
         raise UsageError(str(exc)) from None
@@ -228,7 +225,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         skill_creator = evalworkspace.write(
             out, runs, extra, evaluate.markdown_report(bench, run, baseline), skill_name,
-            settings.skill_dir, judge_model=ClaudeConfig().model if args.judge else None)
+            settings.skill_dir, judge_model=evaluate.judge_model() if args.judge else None)
     except OSError as exc:
         raise RuntimeError(f"cannot write the eval results to {out}: {exc}") from None
     o = bench["overall"]
@@ -284,6 +281,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import backends  # the registry only: no backend module is imported for the choices
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Bilingual (English/中文) help for the Iterable platform, offline by default.",
@@ -301,16 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the query's)")
     search.set_defaults(func=cmd_search)
 
-    ask = sub.add_parser("ask", help="answer a question (offline unless ANTHROPIC_API_KEY is set)")
+    ask = sub.add_parser("ask", help="answer a question (offline unless a backend's key is set)")
     ask.add_argument("question", nargs="*", help="the question; - reads it from stdin")
-    ask.add_argument("--backend", choices=["auto", "offline", "claude"], default="auto",
-                     help="auto (default): Claude when ANTHROPIC_API_KEY is set, else offline")
+    ask.add_argument("--backend", choices=backends.choices(), default=backends.AUTO,
+                     help=f"{backends.AUTO} (default): {backends.auto_help()}")
     ask.add_argument("--json", action="store_true", help="print the Answer as one JSON object")
     ask.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="a conversation in the terminal (/help inside for commands)")
-    chat.add_argument("--backend", choices=["auto", "offline", "claude"], default="auto")
+    chat.add_argument("--backend", choices=backends.choices(), default=backends.AUTO)
     chat.add_argument("--lang", choices=["auto", "en", "zh"], default="auto")
     chat.set_defaults(func=cmd_chat)
 
@@ -325,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="score answers against the eval cases (offline by default)")
     ev.add_argument("--cases", nargs="+", metavar="PATH", help="case files or folders (default: the bundled evals/)")
-    ev.add_argument("--backend", choices=["offline", "claude"], default="offline")
+    ev.add_argument("--backend", choices=backends.choices(auto=False), default="offline")
     ev.add_argument("--judge", action="store_true", help="let Claude grade checks with no deterministic form (needs a key)")
     rec = ev.add_mutually_exclusive_group()
     rec.add_argument("--record", metavar="DIR", help="save every transcript (redacted, with a digest) to DIR")

@@ -228,11 +228,16 @@ def _context_tokens(answer: Answer, retriever, exchanges: list[dict]) -> int:
     return sum(int(retriever.index.chunks.get(s.id, {}).get("tokens", 0)) for s in answer.sources)
 
 
-def claude_client(recorder: transcripts.Recorder | None = None):
+def judge_client():
     from .backends.claude import ClaudeConfig, make_client
 
-    hooks = {"request": [recorder.on_request], "response": [recorder.on_response]} if recorder else None
-    return make_client(ClaudeConfig(), event_hooks=hooks)
+    return make_client(ClaudeConfig())
+
+
+def judge_model() -> str:
+    from .backends.claude import ClaudeConfig
+
+    return ClaudeConfig().model
 
 
 class Grade(BaseModel):
@@ -245,7 +250,6 @@ def judge_assertions(
     client, case: Case, answer: Answer, model: str | None = None
 ) -> dict[str, tuple[bool, str]]:
     """Ask Claude to grade the checks that have no deterministic form, with evidence."""
-    from .backends.claude import ClaudeConfig
     from .tools import tool_from_function
 
     todo = {a.name: a.description or a.name for a in case.assertions if not a.deterministic}
@@ -265,7 +269,7 @@ def judge_assertions(
         f"Answer:\n{checked_text(answer)}\n\nChecks:\n" + "\n".join(f"- {k}: {v}" for k, v in todo.items())
     )
     response = client.messages.create(
-        model=model or ClaudeConfig().model, max_tokens=1500,
+        model=model or judge_model(), max_tokens=1500,
         tools=[tool.schema()], tool_choice={"type": "tool", "name": tool.name},
         messages=[{"role": "user", "content": rubric}],
     )
@@ -308,7 +312,7 @@ def run_cases(
 ) -> RunResult:
     """Answer (or replay) every case and grade it. Every answer is redacted as soon as it
     exists, so grades, files and replays all see the same text."""
-    from .backends import offline
+    from .backends import Options, answer_with_fallback
 
     if replay is not None:
         label = f"replay of {replay}"
@@ -318,7 +322,7 @@ def run_cases(
                     backend=backend, replayed_from=replay)
     progress = Progress(len(cases), label)
     source = retriever if use_retrieval else _NoRetrieval(retriever)
-    judge_client = claude_client() if judge else None
+    grader = judge_client() if judge else None
     backends_seen: set[str] = set()
     for case in cases:
         recorder = transcripts.Recorder()
@@ -331,18 +335,16 @@ def run_cases(
             if replayed.model:
                 run.models.append(replayed.model)
         else:
-            if backend == "claude":
-                from .backends import claude
-
-                answer = claude.answer(case.prompt, source, client=claude_client(recorder), use_retrieval=use_retrieval)
-            else:
-                answer = offline.compose(case.prompt, source)
+            options = Options(use_retrieval=use_retrieval,
+                              event_hooks={"request": [recorder.on_request], "response": [recorder.on_response]})
+            answer = answer_with_fallback(backend, case.prompt, source, options=options,
+                                          notify=lambda notice: print(terminal_safe(notice), file=sys.stderr))
             seconds = time.perf_counter() - started
             model = transcripts.model_of(recorder.exchanges)
             if model:
                 run.models.append(model)
         answer = Answer.model_validate(redact_data(answer.model_dump(mode="json")))
-        judged = judge_assertions(judge_client, case, answer) if judge_client else None
+        judged = judge_assertions(grader, case, answer) if grader else None
         expectations = grade(case, answer, judged)
         if record is not None:
             record.mkdir(parents=True, exist_ok=True)

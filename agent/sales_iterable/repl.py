@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
+from . import backends
+from .backends import Turn
 from .policy import Answer, Lang, clip, strip_invocation
 from .safety import redact, terminal_safe
 
@@ -25,7 +27,7 @@ COMMANDS = {
     "/help": "show this list",
     "/sources": "the passages behind the last answer",
     "/lang auto|en|zh": "answer language (auto: the question's)",
-    "/backend auto|offline|claude": "which backend answers",
+    f"/backend {'|'.join(backends.choices())}": "which backend answers",
     "/reset": "forget the conversation",
     "/exit": "leave (Ctrl-D works too)",
 }
@@ -35,16 +37,11 @@ HISTORY_LENGTH = 1000
 
 
 @dataclass
-class Turn:
-    question: str
-    answer: Answer
-
-
-@dataclass
 class Session:
-    backend: str = "auto"
+    backend: str = backends.AUTO
     lang: str = "auto"
     turns: list[Turn] = field(default_factory=list)
+    answer: Answer | None = None  # the last answer, for /sources
 
     @property
     def last(self) -> Turn | None:
@@ -131,9 +128,7 @@ class Repl:
                  f"({manifest['embedder']}, {where}) · /help for commands, Ctrl-D to exit")
 
     def effective_backend(self) -> str:
-        if self.session.backend == "auto":
-            return "claude" if os.environ.get("ANTHROPIC_API_KEY") else "offline"
-        return self.session.backend
+        return backends.resolve(self.session.backend)[0]
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -152,26 +147,30 @@ class Repl:
         elif name == "/lang" and arg in ("auto", "en", "zh"):
             self.session.lang = arg
             self.say(f"language: {arg}")
-        elif name == "/backend" and arg in ("auto", "offline", "claude"):
-            if arg == "claude" and not os.environ.get("ANTHROPIC_API_KEY"):
-                self.say("the claude backend needs ANTHROPIC_API_KEY; staying on " + self.session.backend)
+        elif name == "/backend" and arg in backends.choices():
+            try:
+                for chosen in backends.resolve(arg):
+                    backends.create(chosen)  # its key and settings, checked before the next question
+            except backends.ConfigError as exc:
+                self.say(f"{exc}; staying on {self.session.backend}")
             else:
                 self.session.backend = arg
                 self.say(f"backend: {arg} ({self.effective_backend()})")
         elif name == "/reset":
             self.session.turns.clear()
+            self.session.answer = None
             self.say("conversation cleared")
         else:
             self.say(f"unknown command {line.strip()!r}; commands: " + ", ".join(c.split()[0] for c in COMMANDS))
         return True
 
     def sources(self) -> None:
-        last = self.session.last
-        if not last or not last.answer.sources:
+        last = self.session.answer
+        if not last or not last.sources:
             self.say("no sources yet: ask a question first" if not last else "the last answer used no passages")
             return
         chunks = self.retriever.index.chunks
-        for source in last.answer.sources:
+        for source in last.sources:
             chunk = chunks.get(source.id, {})
             self.say(f"[{source.section}] {chunk.get('heading', '')} ({source.id})")
             for line in chunk.get("text", "").splitlines():
@@ -190,12 +189,11 @@ class Repl:
         # A follow-up is remembered with what it follows, so the next one still has its topic.
         if self.session.last and is_follow_up(question):
             question = f"{self.session.last.question} {question}"
-        self.session.turns.append(Turn(question=question, answer=answer))
+        self.session.turns.append(Turn(question=question, answer=answer.answer))
+        self.session.answer = answer
         self.show(answer)
 
     def _answer(self, question: str, lang: Lang | None) -> Answer:
-        from . import backends
-
         streamed: list[str] = []
 
         def on_text(piece: str) -> None:  # pieces come redacted from the backend
@@ -208,10 +206,9 @@ class Repl:
             self.notice(notice)
             streamed.clear()
 
-        history = [(t.question, t.answer.answer) for t in self.session.turns[-4:]]
         try:
-            answer = backends.answer(question, self.retriever, self.session.backend, notify=fell_back,
-                                     lang=lang, on_text=on_text, history=history)
+            answer = backends.answer_with_fallback(self.session.backend, question, self.retriever, notify=fell_back,
+                                                   lang=lang, on_text=on_text, history=self.session.turns[-4:])
         except Exception:  # the error goes on its own line, after what streamed
             if streamed:
                 self.say()

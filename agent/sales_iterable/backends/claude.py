@@ -8,6 +8,8 @@ turns and on consecutive faults. Retries are the SDK's own; one deadline bounds 
 answer (every attempt, retry and tool turn). Any failure, a reply that cannot be read or
 one cut off at max_tokens included, is a `ClaudeError`, so `auto` can fall back on it.
 Streamed text is redacted as it streams; the `Answer` redacts itself when it is made.
+
+`ClaudeBackend` is this loop behind the `Backend` protocol; it alone reads ANTHROPIC_API_KEY.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +32,7 @@ from ..policy import (
     strip_invocation,
     trim_questions,
 )
+from .base import BackendError, ConfigError, Options, Turn
 from ..deadline import Deadline, DeadlineExceeded, time_limit
 from ..retrieve import Retriever
 from ..routing import RouteSkill
@@ -54,11 +57,11 @@ class ClaudeConfig(BaseModel):
     budget_tokens: int = 1800
 
 
-class ClaudeError(RuntimeError):
+class ClaudeError(BackendError):
     """The Claude backend could not produce an answer; the message is safe to show."""
 
 
-class MissingKeyError(ClaudeError):
+class MissingKeyError(ClaudeError, ConfigError):
     """No usable API key: a bad setting, not a failure of Claude."""
 
 
@@ -94,25 +97,15 @@ def system_blocks() -> list[dict[str, Any]]:
     return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
 
 
-def require_key() -> None:
-    key = os.environ.get("ANTHROPIC_API_KEY")
-    if not key:
-        raise MissingKeyError(
-            "the claude backend needs an API key: export ANTHROPIC_API_KEY=... (or use --backend offline)"
-        )
-    if not (key.isascii() and key.isprintable()):  # it could not even be sent as a header
-        raise MissingKeyError("ANTHROPIC_API_KEY holds non-ASCII or control characters, so it cannot be an "
-                              "API key: check its value")
-
-
 def make_client(config: ClaudeConfig, event_hooks: dict[str, list] | None = None):
-    """The SDK client (key and base URL from the environment); `event_hooks` let evals
+    """The SDK client (the SDK reads ANTHROPIC_BASE_URL itself); `event_hooks` let evals
     record every request and response."""
-    require_key()
+    key = ClaudeBackend.key()
     import anthropic
 
     http_client = anthropic.DefaultHttpxClient(event_hooks=event_hooks) if event_hooks else None
-    return anthropic.Anthropic(max_retries=config.max_retries, timeout=config.timeout, http_client=http_client)
+    return anthropic.Anthropic(api_key=key, max_retries=config.max_retries, timeout=config.timeout,
+                               http_client=http_client)
 
 
 def _call(client, config: ClaudeConfig, deadline: Deadline, messages: list[dict], tools: list[Tool],
@@ -195,10 +188,10 @@ def answer(
     client: Any = None,
     lang_override: Lang | None = None,
     on_text: Callable[[str], None] | None = None,
-    history: list[tuple[str, str]] | None = None,
+    history: Sequence[Turn] = (),
     use_retrieval: bool = True,
 ) -> Answer:
-    """Answer `question`; `history` is the conversation so far as (question, answer) pairs.
+    """Answer `question`; `history` is the conversation so far.
     Raises ClaudeError for every failure, within `config.deadline` seconds."""
     config = config or ClaudeConfig()
     client = client or make_client(config)
@@ -220,7 +213,7 @@ def answer(
 
 def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client: Any, deadline: Deadline,
               lang_override: Lang | None, on_text: Callable[[str], None] | None,
-              history: list[tuple[str, str]] | None, use_retrieval: bool) -> Answer:
+              history: Sequence[Turn], use_retrieval: bool) -> Answer:
     question = strip_invocation(question)
     lang, _ = detect_language(question)
     lang = lang_override or lang
@@ -231,8 +224,8 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
     everything = [*tools, SUBMIT]
     user = question if lang_override is None else f"{question}\n\n(Answer in {'Chinese' if lang == 'zh' else 'English'}.)"
     messages: list[dict[str, Any]] = []
-    for past_question, past_answer in history or []:
-        messages += [{"role": "user", "content": past_question}, {"role": "assistant", "content": past_answer}]
+    for turn in history:
+        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer}]
     messages.append({"role": "user", "content": user})
     seen_sources: dict[str, str] = {}
     routed: Route | None = None
@@ -293,3 +286,44 @@ def _finish(draft: dict[str, Any], lang: Lang, seen: dict[str, str], routed: Rou
         language=lang,
         backend="claude",
     )
+
+
+class ClaudeBackend:
+    """The tool-use loop behind the `Backend` protocol. Its key and settings are checked
+    when it is built, so a bad one is a bad setting before any question is asked."""
+
+    name = "claude"
+    title = "Claude"
+    needs_key = True
+    key_env = "ANTHROPIC_API_KEY"
+
+    def __init__(self, options: Options = Options(), config: ClaudeConfig | None = None) -> None:
+        self.options = options
+        self.config = config or ClaudeConfig()
+        self.key()
+
+    @classmethod
+    def _raw_key(cls) -> str:
+        return os.environ.get(cls.key_env) or ""
+
+    @classmethod
+    def configured(cls) -> bool:
+        return bool(cls._raw_key())
+
+    @classmethod
+    def key(cls) -> str:
+        """The API key; MissingKeyError when it is unset or could never be sent."""
+        key = cls._raw_key()
+        if not key:
+            raise MissingKeyError(
+                f"the claude backend needs an API key: export {cls.key_env}=... (or use --backend offline)")
+        if not (key.isascii() and key.isprintable()):  # it could not even be sent as a header
+            raise MissingKeyError(f"{cls.key_env} holds non-ASCII or control characters, so it cannot be an "
+                                  "API key: check its value")
+        return key
+
+    def answer(self, question: str, retriever: Retriever, *, lang: Lang | None = None, history: Sequence[Turn] = (),
+               on_text: Callable[[str], None] | None = None) -> Answer:
+        client = make_client(self.config, self.options.event_hooks)
+        return answer(question, retriever, self.config, client, lang_override=lang, on_text=on_text, history=history,
+                      use_retrieval=self.options.use_retrieval)

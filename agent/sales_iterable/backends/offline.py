@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Callable, Sequence
 
+from .base import Options, Turn
 from ..config import get_settings
 from ..corpus import chunk_label, has_cjk
 from ..index import lexical_tokens
@@ -801,3 +803,23 @@ def _questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vag
     if (vague or u.goal == "Set up") and u.role is None and u.channel is None and both_ways:
         wanted.append("role")  # the UI and the API answers differ
     return [question_text(key, lang) for key in wanted[:2]]
+
+
+class OfflineBackend:
+    """The composer behind the `Backend` protocol: no key, no network, always configured."""
+
+    name = "offline"
+    title = "Offline"
+    needs_key = False
+    key_env = None
+
+    def __init__(self, options: Options = Options()) -> None:
+        self.options = options  # nothing to configure: without retrieval the caller passes a retriever that finds nothing
+
+    @classmethod
+    def configured(cls) -> bool:
+        return True
+
+    def answer(self, question: str, retriever: Retriever, *, lang: Lang | None = None, history: Sequence[Turn] = (),
+               on_text: Callable[[str], None] | None = None) -> Answer:
+        return compose(question, retriever, lang_override=lang, history=[turn.question for turn in history])
