@@ -22,7 +22,7 @@ from pathlib import Path
 from sales_iterable.backends.offline import compose
 from sales_iterable.config import Settings
 from sales_iterable.corpus import instruction_texts, load_sections
-from sales_iterable.evaluate import in_language
+from sales_iterable.grading import in_language
 from sales_iterable.policy import question_text
 from sales_iterable.retrieve import open_retriever
 

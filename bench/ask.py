@@ -23,7 +23,8 @@ from retrieval import load_devset  # noqa: E402
 from sales_iterable.backends.claude import system_blocks  # noqa: E402
 from sales_iterable.backends.offline import compose  # noqa: E402
 from sales_iterable.config import Settings  # noqa: E402
-from sales_iterable.corpus import count_tokens, load_chunks  # noqa: E402
+from sales_iterable.chunker import load_chunks  # noqa: E402
+from sales_iterable.tokens import count_tokens  # noqa: E402
 from sales_iterable.retrieve import open_retriever  # noqa: E402
 from sales_iterable.tools import make_tools  # noqa: E402
 

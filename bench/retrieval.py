@@ -74,7 +74,7 @@ def misses(retriever: Retriever, cases: list[dict]) -> list[str]:
     for case in cases:
         rank = unit_rank(retriever, case)
         if rank != 1:
-            top = [h.id.rsplit(".", 1)[0] for h in retriever.search(case["q"], k=3)]
+            top = [h.chunk.unit for h in retriever.search(case["q"], k=3)]
             lines.append(f"  {case['id']} rank={rank} {case['q']!r} expect={case['expect']} got={top}")
     return lines
 

@@ -19,7 +19,7 @@ from retrieval import K, REGRESSION, load_half, load_regression
 
 from sales_iterable import metrics
 from sales_iterable.config import Settings
-from sales_iterable.corpus import detect_language
+from sales_iterable.language import detect_language
 from sales_iterable.retrieve import fuse, open_retriever
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -53,12 +53,12 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir or Path(tempfile.mkdtemp(prefix="si-fusion-")))
     retriever = open_retriever(settings, progress=lambda m: None)
-    sections = {cid.rsplit(".", 1)[0]: c["section_path"].split("/") for cid, c in retriever.index.chunks.items()}
+    sections = {c.unit: list(c.section_path) for c in retriever.index.chunks.values()}
     tune = load_half("tune")
     older = {name: load_regression(path) for name, path in REGRESSION.items()}
 
     def raw(cases):
-        return [retriever.scores(c["q"], detect_language(c["q"])) for c in cases]
+        return [retriever.scores(c["q"], detect_language(c["q"]).lang) for c in cases]
 
     tune_raw = raw(tune)
     older_raw = {name: raw(cases) for name, cases in older.items()}

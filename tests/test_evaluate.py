@@ -12,8 +12,8 @@ import pytest
 from sales_iterable import transcripts
 from sales_iterable.cli import main
 from sales_iterable.evalcases import Assertion, Case, CaseFileError, load_case_files
-from sales_iterable.evaluate import check_assertion, grade, summarize
-from sales_iterable.policy import Answer, Route
+from sales_iterable.grading import check_assertion, grade, summarize
+from sales_iterable.answer import Answer, Route
 from stub_anthropic import StubAnthropic, message, tool_use
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_worked_example_answers_are_not_in_the_index(retriever):
     examples = [item for lang in ("en", "zh") for s in sections[lang] if s.id.startswith("example")
                 for b in s.blocks for item in b.items if not item.startswith(("User says", "用户提问"))]
     assert len(examples) == 12
-    indexed = "\n".join(c["text"] for c in retriever.index.chunks.values())
+    indexed = "\n".join(c.text for c in retriever.index.chunks.values())
     for text in examples:
         body = text.split(":", 1)[-1].split(":", 1)[-1].strip()
         assert body[:60] not in indexed

@@ -7,17 +7,8 @@ import pytest
 from filelock import FileLock
 
 from sales_iterable.embed import HashEmbedder
-from sales_iterable.index import (
-    BM25,
-    IndexError_,
-    build,
-    chroma_dir,
-    connect,
-    lexical_tokens,
-    open_index,
-    read_manifest,
-    snapshot_path,
-)
+from sales_iterable.index import IndexError_, build, chroma_dir, connect, open_index, read_manifest, snapshot_path
+from sales_iterable.lexical import BM25, lexical_tokens
 
 
 def test_lexical_tokens_cover_both_languages():
@@ -62,7 +53,7 @@ def test_corpus_change_makes_the_index_stale(hash_settings, messages):
     second = open_index(hash_settings, progress=messages)
     assert messages.saw("index stale")
     assert second.manifest["corpus_hash"] != first["corpus_hash"]
-    assert any("Drag and drop editor" in c["text"] for c in second.chunks.values())
+    assert any("Drag and drop editor" in c.text for c in second.chunks.values())
 
 
 def test_interrupted_build_leaves_previous_index_usable(hash_settings, messages):

@@ -26,8 +26,8 @@ def _check_grounded(retriever, answer):
     """Every line that cites a section quotes a source passage of that section."""
     quotable = {}
     for source in answer.sources:
-        text = retriever.index.chunks[source.id]["text"]
-        quotable.setdefault(source.section, []).extend([render_passage(text), *sentences(text)])
+        chunk = retriever.chunk(source.id)
+        quotable.setdefault(source.section, []).extend([render_passage(chunk), *sentences(chunk)])
     for line in answer.answer.splitlines():
         match = CITED.match(line)
         if not match:

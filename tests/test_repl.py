@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from sales_iterable import backends
-from sales_iterable.policy import Answer
+from sales_iterable.answer import Answer
 from sales_iterable.repl import Session, Turn, resolve
 from stub_anthropic import StubAnthropic, message, text, tool_use
 

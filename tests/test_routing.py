@@ -1,7 +1,7 @@
 import pytest
 
-from sales_iterable.policy import load_skill
-from sales_iterable.routing import RouteSkill, decide_route, handoff, route_targets
+from sales_iterable.skill import load_skill, route_skill_enum, route_targets
+from sales_iterable.routing import handoff
 
 # (prompt, expected route or None, whether an Iterable part is answered too)
 CASES = [
@@ -33,10 +33,13 @@ CASES = [
 
 
 @pytest.mark.parametrize("prompt, skill, answered", CASES)
-def test_routing_prompts(prompt, skill, answered):
-    route, iterable_part = decide_route(prompt)
-    assert (route.skill if route else None) == skill
-    assert iterable_part == answered
+def test_routing_prompts(prompt, skill, answered, retriever):
+    from sales_iterable.backends.offline import classifier_for
+    from sales_iterable.understand import understand
+
+    u = understand(prompt, retriever.embedder.embed_query(prompt), classifier_for(retriever))
+    assert u.route == skill
+    assert u.iterable_part == answered
 
 
 def test_enough_routing_cases():
@@ -46,7 +49,7 @@ def test_enough_routing_cases():
 
 
 def test_route_enum_is_the_routing_table():
-    assert [s.value for s in RouteSkill] == list(dict.fromkeys(s for _, s in load_skill().routes))
+    assert [s.value for s in route_skill_enum()] == list(dict.fromkeys(s for _, s in load_skill().routes))
 
 
 def test_handoff_when_installed_and_when_not(tmp_path):

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sales_iterable.install import RECORD, InstallError, check_search, install_skill, permission_rule
-from sales_iterable.policy import parse_skill
-from sales_iterable.routing import RouteSkill, handoff
+from sales_iterable.skill import parse_skill
+from sales_iterable.routing import handoff
+from sales_iterable.skill import frontmatter, route_skill_enum
 from sales_iterable.skill_reference import REFERENCES, render_references, with_toc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +29,7 @@ TERMS = "<key terms of the question>"
 
 
 def _frontmatter(text):
-    block = re.match(r"^---\n(.*?)\n---\n", text, re.S).group(1)
-    return yaml.safe_load(block), text[len(block) + 8:]
+    return frontmatter(text)
 
 
 def _search_line(text):
@@ -252,7 +251,7 @@ def test_install_in_a_clean_home_gives_a_pre_approved_search_that_runs_with_a_ba
     assert (skill / "context.zh.json").read_bytes() == (SKILL_DIR / "context.zh.json").read_bytes()
     assert len(text.splitlines()) < 300
     routes = parse_skill(text).routes  # the installed copy's routing table is the route tool's enum
-    assert list(dict.fromkeys(s for _, s in routes)) == [s.value for s in RouteSkill]
+    assert list(dict.fromkeys(s for _, s in routes)) == [s.value for s in route_skill_enum()]
 
 
 def test_install_honours_claude_config_dir(tmp_path, index_dir):

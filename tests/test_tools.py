@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from sales_iterable.routing import route_targets
+from sales_iterable.skill import route_targets
 from sales_iterable.tools import ToolInputError, make_tools, tool_from_function
 
 

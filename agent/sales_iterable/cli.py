@@ -180,7 +180,7 @@ def cmd_install_skill(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     import time as _time
 
-    from . import evalcases, evaluate, evalworkspace
+    from . import evalcases, evalreport, evaluate, evalworkspace, judge
     from .backends import ConfigError
     from .safety import redact, redact_data, terminal_safe
 
@@ -219,13 +219,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RuntimeError(f"cannot record the transcripts: {exc}") from None
     run = runs[0]
     retrieval = evaluate.score_retrieval(retriever, retrieval_cases) if retrieval_cases else None
-    bench = evaluate.figures(run, retrieval)
-    baseline = evaluate.figures(runs[1], None) if len(runs) > 1 else None
+    bench = evalreport.figures(run, retrieval)
+    baseline = evalreport.figures(runs[1], None) if len(runs) > 1 else None
     extra = {**bench, "baseline": baseline}
     try:
         skill_creator = evalworkspace.write(
-            out, runs, extra, evaluate.markdown_report(bench, run, baseline), skill_name,
-            settings.skill_dir, judge_model=evaluate.judge_model() if args.judge else None)
+            out, runs, extra, evalreport.markdown_report(bench, run, baseline), skill_name,
+            settings.skill_dir, judge_model=judge.judge_model() if args.judge else None)
     except OSError as exc:
         raise RuntimeError(f"cannot write the eval results to {out}: {exc}") from None
     o = bench["overall"]
@@ -239,17 +239,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         models = f" ({', '.join(run.models)})" if run.models else ""
         lines.append(f"replayed {len(run.results)} transcripts recorded with {run.backend}{models} "
                      f"from {run.replayed_from}; every digest verified")
-    lines.append(f"pass rate {evaluate.pct(o['pass_rate'])} over {o['cases']} case{'' if o['cases'] == 1 else 's'} "
+    lines.append(f"pass rate {evalreport.pct(o['pass_rate'])} over {o['cases']} case{'' if o['cases'] == 1 else 's'} "
                  f"(mean of each case's passed/total, as skill-creator computes it; ungraded checks count as not passed)")
     lines.append(f"checks: {o['passed']} passed, {o['failed']} failed, {o['ungraded']} ungraded of {o['total']}")
     for family, s in bench["per_family"].items():
-        lines.append(f"  {family:16s} {evaluate.pct(s['pass_rate']):>6s}  ({s['passed']}/{s['total']} checks, "
+        lines.append(f"  {family:16s} {evalreport.pct(s['pass_rate']):>6s}  ({s['passed']}/{s['total']} checks, "
                      f"{s['cases']} cases)")
     if bench["routing_accuracy"] is not None:
-        lines.append(f"routing accuracy {evaluate.pct(bench['routing_accuracy'])}")
+        lines.append(f"routing accuracy {evalreport.pct(bench['routing_accuracy'])}")
     if baseline:
         delta = skill_creator["run_summary"]["delta"]["pass_rate"]
-        lines.append(f"without retrieval: {evaluate.pct(baseline['overall']['pass_rate'])} (delta {delta})")
+        lines.append(f"without retrieval: {evalreport.pct(baseline['overall']['pass_rate'])} (delta {delta})")
     for lang, m in (retrieval or {}).items():
         lines.append(f"retrieval {lang}: recall@5 {m['recall@5']:.2f}, MRR {m['mrr']:.2f} ({m['cases']} cases)")
     lines.append(f"workspace: {out} (skill-creator layout: benchmark.json, eval-*/; our figures in "

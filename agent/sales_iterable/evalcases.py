@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .policy import MAX_QUESTIONS
+from .answer import MAX_QUESTIONS
 
 # Ten times the largest committed case file: room to grow, and no memory blow-up from a
 # huge or endless file.

@@ -31,10 +31,12 @@ import numpy as np
 
 from . import snapshot, store
 from .config import Settings
-from .corpus import CHUNKER_VERSION, Chunk, corpus_hash, load_chunks
+from .chunker import CHUNKER_VERSION, load_chunks
+from .chunks import Chunk
+from .corpus import corpus_hash
 from .embed import Embedder, embedder_for, embedder_id, known_dim
 from .files import make_way
-from .lexical import BM25, chunk_tokens, lexical_tokens  # noqa: F401  lexical_tokens: still imported from here by offline.py and tests
+from .lexical import BM25, chunk_tokens
 from .store import IndexError_, StoreFault, chroma_dir, connect  # noqa: F401  re-exported for the CLI and tests
 
 POINTER = "sales-iterable-current"
@@ -77,26 +79,12 @@ def _is_current(manifest: dict[str, Any] | None, expected: dict[str, str]) -> bo
     return bool(manifest) and all(manifest.get(k) == v for k, v in expected.items())
 
 
-def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "section": chunk.section,
-        "section_path": "/".join(chunk.section_path),
-        "heading": chunk.heading,
-        "lang": chunk.lang,
-        "ordinal": chunk.ordinal,
-        "pair_id": chunk.pair_id,
-        "context": chunk.context,
-        "tokens": chunk.tokens,
-        "label": chunk.label,
-    }
-
-
 @dataclass
 class Contents:
     """What one collection holds, checked: chunks, and vectors unless they stay on a server."""
 
     manifest: dict[str, Any]
-    chunks: dict[str, dict[str, Any]]
+    chunks: dict[str, Chunk]
     ids: list[str]
     vectors: np.ndarray | None
     collection: Any
@@ -119,7 +107,10 @@ def _inspect(client, expected: dict[str, str], dim: int | None, vectors: bool) -
             return "incomplete (its collection is gone)", None
         raise
     ids = list(data["ids"])
-    chunks = {cid: {**(meta or {}), "text": doc} for cid, doc, meta in zip(ids, data["documents"], data["metadatas"])}
+    chunks = snapshot.typed_chunks({cid: {**(meta or {}), "text": doc}
+                                    for cid, doc, meta in zip(ids, data["documents"], data["metadatas"])})
+    if isinstance(chunks, str):
+        return f"incomplete ({chunks})", None
     matrix = np.asarray(data["embeddings"], dtype=np.float32) if vectors else None
     problem = snapshot.problems(manifest, chunks, ids, matrix, dim)
     if problem:
@@ -270,7 +261,7 @@ def _build_into(client, settings: Settings, progress: Progress, embedder: Embedd
                     ids=[c.id for c in batch],
                     embeddings=vectors.tolist(),
                     documents=[c.text for c in batch],
-                    metadatas=[_chunk_metadata(c) for c in batch],
+                    metadatas=[{k: v for k, v in c.record().items() if k != "text"} for c in batch],
                 )
             progress(f"  embedded {min(start + BATCH, len(chunks))}/{len(chunks)}")
         manifest = {**expected, "collection": name, "chunks": len(chunks), "built_at": int(time.time())}
@@ -290,8 +281,7 @@ def _build_into(client, settings: Settings, progress: Progress, embedder: Embedd
     store.prune(client, settings, COLLECTION_PREFIX, keep)
     progress(f"index ready in {time.perf_counter() - started:.1f}s")
     ids = [c.id for c in chunks]
-    stored = {c.id: {**_chunk_metadata(c), "text": c.text} for c in chunks}
-    return Contents(manifest, stored, ids, np.concatenate(all_vectors).astype(np.float32), collection)
+    return Contents(manifest, {c.id: c for c in chunks}, ids, np.concatenate(all_vectors).astype(np.float32), collection)
 
 
 def _finish(settings: Settings, progress: Progress, embedder: Embedder | None, contents: Contents) -> Index:
@@ -335,7 +325,7 @@ def _server_failed(settings: Settings, fault: StoreFault) -> IndexError_:
 @dataclass
 class Index:
     manifest: dict[str, Any]
-    chunks: dict[str, dict[str, Any]]  # chunk id -> {"text", metadata...}
+    chunks: dict[str, Chunk]
     lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
     collection: Any = None  # dense search on a Chroma server...
     vectors: np.ndarray | None = None  # ...or in memory (the embedded store's contents)
@@ -349,8 +339,8 @@ class Index:
         """One BM25 per language, without pairing: built only when a benchmark measures
         what pairing adds, never on the search path."""
         docs: dict[str, dict[str, list[str]]] = defaultdict(dict)
-        for cid, chunk in self.chunks.items():
-            docs[chunk["lang"]][unit_of(cid)] = chunk_tokens(chunk)
+        for chunk in self.chunks.values():
+            docs[chunk.lang][chunk.unit] = chunk_tokens(chunk)
         return {lang: BM25(d) for lang, d in docs.items()}
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -381,14 +371,10 @@ class Index:
         self.collection, self.vectors, self.ids = other.collection, other.vectors, other.ids
 
 
-def unit_of(chunk_id: str) -> str:
-    return chunk_id.rsplit(".", 1)[0]
-
-
-def _make_index(manifest: dict[str, Any], chunks: dict[str, dict[str, Any]], **dense: Any) -> Index:
+def _make_index(manifest: dict[str, Any], chunks: dict[str, Chunk], **dense: Any) -> Index:
     docs: dict[str, list[str]] = defaultdict(list)
-    for cid, chunk in chunks.items():
-        docs[unit_of(cid)].extend(chunk_tokens(chunk))
+    for chunk in chunks.values():
+        docs[chunk.unit].extend(chunk_tokens(chunk))
     return Index(manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)), **dense)
 
 

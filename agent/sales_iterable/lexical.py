@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import Iterable
+
+from .chunks import Chunk
+from .language import HAN_RUN
 
 # A chunk's label counts this many times over its text (3 beat 2 on the tune half and on
 # the older sets; 4 and 5 changed nothing).
@@ -13,7 +16,6 @@ LABEL_WEIGHT = 3
 
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _EN_STOP = frozenset(
     "a an and are as at be by can do does for from how i in into is it its my of on or our "
     "so that the this to we what when where which who why will with you your me us should "
@@ -44,7 +46,7 @@ def lexical_tokens(text: str) -> list[str]:
         parts = _CAMEL.findall(raw)
         if len(parts) > 1:
             tokens.extend(_stem(p.lower()) for p in parts if p.lower() not in _EN_STOP)
-    for match in _CJK_RUN.finditer(text):
+    for match in HAN_RUN.finditer(text):
         run = match.group()
         tokens.extend(ch for ch in run if ch not in _ZH_STOP)
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -78,7 +80,7 @@ class BM25:
         return dict(out)
 
 
-def chunk_tokens(chunk: dict[str, Any]) -> list[str]:
+def chunk_tokens(chunk: Chunk) -> list[str]:
     # A chunk's own label ("Brand Affinity" for its row in the AI table) says what the
     # chunk is *about*, so it counts extra: the defining row beats passing mentions.
-    return lexical_tokens(chunk["context"]) + lexical_tokens(chunk.get("label", "")) * LABEL_WEIGHT
+    return lexical_tokens(chunk.context) + lexical_tokens(chunk.label) * LABEL_WEIGHT

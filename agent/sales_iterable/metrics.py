@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from .chunks import unit_of
+
 
 def first_relevant(ranking: Sequence[Collection[str]], expect: Collection[str]) -> int | None:
     """1-based rank of the first candidate that meets `expect`, or None."""
@@ -20,7 +22,7 @@ def first_relevant(ranking: Sequence[Collection[str]], expect: Collection[str]) 
 
 def unit_ranking(hit_ids: Iterable[str]) -> list[set[str]]:
     """Chunk-level candidates from hit ids (``studio.3.en`` answers to ``studio.3``)."""
-    return [{hit_id.rsplit(".", 1)[0]} for hit_id in hit_ids]
+    return [{unit_of(hit_id)} for hit_id in hit_ids]
 
 
 def recall_at(ranks: Sequence[int | None], k: int) -> float:

@@ -20,7 +20,9 @@ from typing import Callable, TextIO
 
 from . import backends
 from .backends import Turn
-from .policy import Answer, Lang, clip, strip_invocation
+from .answer import Answer
+from .language import Lang
+from .policy import clip, strip_invocation
 from .safety import redact, terminal_safe
 
 COMMANDS = {
@@ -122,7 +124,7 @@ class Repl:
         offline.compose("How do I use Studio?", self.retriever)  # loads the embedding model's weights
         if self.out.isatty():
             import rich.markdown  # noqa: F401
-        manifest = self.retriever.index.manifest
+        manifest = self.retriever.manifest
         where = self.settings.chroma_url or str(self.settings.data_dir)
         self.say(f"sales-iterable chat · backend {self.effective_backend()} · index {manifest['chunks']} passages "
                  f"({manifest['embedder']}, {where}) · /help for commands, Ctrl-D to exit")
@@ -169,11 +171,10 @@ class Repl:
         if not last or not last.sources:
             self.say("no sources yet: ask a question first" if not last else "the last answer used no passages")
             return
-        chunks = self.retriever.index.chunks
         for source in last.sources:
-            chunk = chunks.get(source.id, {})
-            self.say(f"[{source.section}] {chunk.get('heading', '')} ({source.id})")
-            for line in chunk.get("text", "").splitlines():
+            chunk = self.retriever.chunk(source.id)
+            self.say(f"[{source.section}] {chunk.heading if chunk else ''} ({source.id})")
+            for line in (chunk.text if chunk else "").splitlines():
                 self.say(f"    {line}")
 
     # --- answering --------------------------------------------------------------------------

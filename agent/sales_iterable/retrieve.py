@@ -9,19 +9,21 @@ are bridged by the glossary before both retrievers run.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from .chunks import Chunk, unit_id, unit_of
 from .config import Settings
-from .corpus import Lang, Phrasing, detect_language, has_cjk, load_glossary, load_phrasings
+from .corpus import Phrasing, load_glossary, load_phrasings
 from .embed import Embedder, embedder_for
 from .embedcache import embedded
-from .index import Index, Progress, open_index, stderr_progress, unit_of
+from .index import Index, Progress, open_index, stderr_progress
+from .language import Lang, detect_language, other, word_pattern
 from .lexical import BM25, chunk_tokens, lexical_tokens
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -57,6 +59,10 @@ def fuse(
 
 
 class Hit(BaseModel):
+    """One passage found, as `search --json` prints it; `chunk` is the whole typed chunk."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     id: str
     section: str
     lang: Lang
@@ -68,19 +74,15 @@ class Hit(BaseModel):
     tokens: int = Field(default=0, exclude=True)
     dense_score: float = Field(default=0.0, exclude=True)
     lexical_score: float = Field(default=0.0, exclude=True)
-
-
-def _word_pattern(phrase: str) -> re.Pattern[str]:
-    phrase = phrase.lower()
-    if has_cjk(phrase):
-        return re.compile(re.escape(phrase))
-    return re.compile(rf"\b{re.escape(phrase)}(?:s|es)?\b")
+    chunk: Chunk = Field(exclude=True)
 
 
 class Retriever:
     """Searches the index. Each passage is matched by its own text and by the ways users
     ask for it (corpus/phrasings.tsv): BM25 over both, and the nearer of the passage's and
-    its phrasings' embeddings. The reference's own vocabulary stays `index.lexical`."""
+    its phrasings' embeddings. The only door into the index: what a composer needs of the
+    reference (its vocabulary and word weights, a section's passages, a chunk) is asked
+    here. The reference's own vocabulary is the index's BM25, without the phrasings."""
 
     def __init__(self, index: Index, embedder: Embedder, glossary: list[tuple[str, str]],
                  cache_dir: Path | None = None, phrasings: list[Phrasing] | None = None,
@@ -89,18 +91,19 @@ class Retriever:
         self.embedder = embedder
         self.glossary = glossary
         self.cache_dir = cache_dir  # where data derived from the embedder may be cached
-        units = {unit_of(cid) for cid in index.chunks}
+        units = {chunk.unit for chunk in index.chunks.values()}
         self.phrasings = [p for p in phrasings or [] if p.unit in units]
         self.phrasing_vectors = phrasing_vectors if self.phrasings else None
         docs: dict[str, list[str]] = defaultdict(list)
-        for cid, chunk in index.chunks.items():
-            docs[unit_of(cid)].extend(chunk_tokens(chunk))
+        for chunk in index.chunks.values():
+            docs[chunk.unit].extend(chunk_tokens(chunk))
         for phrasing in self.phrasings:
             docs[phrasing.unit].extend(lexical_tokens(phrasing.text))
         self.lexical = BM25(dict(docs))
         # Latin aliases match whole words only ("EU" must not fire inside "queue"), and
         # a term already in the query as a whole word is not added again.
-        self._aliases = [(_word_pattern(alias), _word_pattern(term), term) for alias, term in glossary]
+        self._aliases = [(word_pattern(alias, plural=True, glued=True), word_pattern(term, plural=True, glued=True), term)
+                         for alias, term in glossary]
 
     def bridge(self, query: str) -> str:
         """The query with the reference's own term appended for every alias it contains."""
@@ -152,7 +155,7 @@ class Retriever:
 
         `use_bridge` and `use_pairs` exist to measure what the glossary and the aligned
         pairs add (bench/retrieval.py); leave them on."""
-        lang = lang or detect_language(query)
+        lang = lang or detect_language(query).lang
         lexical, dense = self.scores(query, lang, mode=mode, use_bridge=use_bridge, use_pairs=use_pairs)
         fused = fuse(lexical, dense)
         # Ties (units past DENSE_SPAN in dense mode) fall back to the raw scores.
@@ -170,29 +173,50 @@ class Retriever:
 
     def section_hits(self, section: str, lang: Lang) -> list[Hit]:
         """Every passage of one section, in document order (score 0: not ranked)."""
-        units = sorted(
-            (int(c["ordinal"]), unit_of(cid)) for cid, c in self.index.chunks.items()
-            if c["section"] == section and c["lang"] == lang
-        )
+        units = sorted((c.ordinal, c.unit) for c in self.index.chunks.values() if c.section == section and c.lang == lang)
         return [self._hit(unit, lang, 0.0, 0.0, 0.0) for _, unit in units]
 
     def _hit(self, unit: str, lang: Lang, score: float, dense: float, lexical: float) -> Hit:
-        other = "zh" if lang == "en" else "en"
-        chunk = self.index.chunks[f"{unit}.{lang}"]
-        pair = self.index.chunks.get(f"{unit}.{other}")
+        chunk = self.index.chunks[unit_id(unit, lang)]
+        pair = self.index.chunks.get(unit_id(unit, other(lang)))
         return Hit(
-            id=f"{unit}.{lang}",
-            section=chunk["section"],
+            id=chunk.id,
+            section=chunk.section,
             lang=lang,
-            text=chunk["text"],
-            pair_text=pair["text"] if pair else None,
+            text=chunk.text,
+            pair_text=pair.text if pair else None,
             score=round(score, 6),
-            heading=chunk["heading"],
-            section_path=chunk["section_path"].split("/"),
-            tokens=int(chunk["tokens"]) + (int(pair["tokens"]) if pair else 0),
+            heading=chunk.heading,
+            section_path=list(chunk.section_path),
+            tokens=chunk.tokens + (pair.tokens if pair else 0),
             dense_score=dense,
             lexical_score=lexical,
+            chunk=chunk,
         )
+
+    # --- what answering needs of the reference ------------------------------------------------
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.index.manifest
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        return self.index.chunks.get(chunk_id)
+
+    def knows(self, term: str) -> bool:
+        """Whether the reference itself (not the user phrasings) uses this lexical token."""
+        return term in self.index.lexical.idf
+
+    def idf(self, term: str) -> float:
+        """A token's weight in the reference: rarer weighs more; one it never uses weighs as
+        much as its rarest."""
+        idf = self.index.lexical.idf
+        return idf.get(term, max(idf.values(), default=1.0))
+
+    @cached_property
+    def reference_text(self) -> str:
+        """Every passage's text, both languages, as one string."""
+        return " ".join(c.text for c in self.index.chunks.values())
 
 
 def embed_phrasings(settings: Settings, embedder: Embedder, progress: Progress = stderr_progress) -> tuple[list[Phrasing], np.ndarray | None]:

@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .chunks import Chunk
 from .files import atomic_write, make_way
 
-# What search, answers and the REPL read from every chunk.
-CHUNK_FIELDS = ("text", "section", "section_path", "heading", "lang", "ordinal", "pair_id", "context", "tokens")
 # Temporary files older than this are leftovers of a process killed while writing.
 _STALE_TMP_SECONDS = 600
 
@@ -37,7 +36,7 @@ _STALE_TMP_SECONDS = 600
 @dataclass
 class Snapshot:
     manifest: dict[str, Any]
-    chunks: dict[str, dict[str, Any]]
+    chunks: dict[str, Chunk]
     vectors: np.ndarray
     ids: list[str]
 
@@ -50,26 +49,34 @@ class Unusable(Exception):
         self.damaged = damaged
 
 
-def problems(manifest: Any, chunks: Any, ids: Any, vectors: np.ndarray | None, dim: int | None) -> str | None:
+def typed_chunks(records: Any) -> dict[str, Chunk] | str:
+    """The chunks stored records hold ({id: record}), or why they are not whole chunks."""
+    if not isinstance(records, dict):
+        return "chunks missing"
+    chunks = {}
+    for cid, record in records.items():
+        try:
+            chunks[cid] = Chunk.from_record(cid, record)
+        except ValueError as exc:
+            return f"chunk {cid} is {exc}"
+    return chunks
+
+
+def problems(manifest: Any, chunks: dict[str, Chunk], ids: Any, vectors: np.ndarray | None, dim: int | None) -> str | None:
     """Why these index contents cannot be searched, or None when they can. Used for the
     snapshot and for what a Chroma collection returns alike; `vectors` is None when the
     vectors stay on a Chroma server, `dim` None when the embedder's dimension is unknown
     without loading it."""
     if not isinstance(manifest, dict) or not isinstance(manifest.get("collection"), str):
         return "no manifest"
-    if not isinstance(chunks, dict) or not isinstance(ids, list):
-        return "chunks or ids missing"
+    if not isinstance(ids, list):
+        return "chunk ids missing"
     if not ids:
         return "no chunks"
     if manifest.get("chunks") != len(ids):
         return f"{len(ids)} chunks where the manifest says {manifest.get('chunks')}"
     if len(set(ids)) != len(ids) or set(ids) != set(chunks):
         return "chunk ids and chunks disagree"
-    for cid, chunk in chunks.items():
-        if not isinstance(chunk, dict) or any(field not in chunk for field in CHUNK_FIELDS):
-            return f"chunk {cid} lacks fields"
-        if not isinstance(chunk["text"], str) or chunk["lang"] not in ("en", "zh"):
-            return f"chunk {cid} is malformed"
     if vectors is None:
         return None
     if vectors.ndim != 2 or vectors.shape[0] != len(ids):
@@ -108,18 +115,20 @@ def read(path: Path, expected: dict[str, str], dim: int | None) -> Snapshot:
     manifest = meta.get("manifest")
     if isinstance(manifest, dict) and any(manifest.get(k) != v for k, v in expected.items()):
         raise Unusable("stale", damaged=False)
-    problem = problems(manifest, meta.get("chunks"), meta.get("ids"), vectors, dim)
+    chunks = typed_chunks(meta.get("chunks"))
+    if isinstance(chunks, str):
+        raise Unusable(chunks)
+    problem = problems(manifest, chunks, meta.get("ids"), vectors, dim)
     if problem:
         raise Unusable(problem)
-    return Snapshot(manifest=manifest, chunks=meta["chunks"], vectors=vectors.astype(np.float32, copy=False),
-                    ids=meta["ids"])
+    return Snapshot(manifest=manifest, chunks=chunks, vectors=vectors.astype(np.float32, copy=False), ids=meta["ids"])
 
 
 def write(path: Path, snapshot: Snapshot) -> str | None:
     """Write `snapshot` atomically (never through a link, over a directory or to a
     predictable temporary name); returns why it could not be written, or None."""
-    meta = json.dumps({"manifest": snapshot.manifest, "ids": snapshot.ids, "chunks": snapshot.chunks},
-                      ensure_ascii=False)
+    records = {cid: chunk.record() for cid, chunk in snapshot.chunks.items()}
+    meta = json.dumps({"manifest": snapshot.manifest, "ids": snapshot.ids, "chunks": records}, ensure_ascii=False)
     buffer = io.BytesIO()
     np.savez(buffer, vectors=np.asarray(snapshot.vectors, dtype=np.float32),
              meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8))

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Callable, Literal, get_type_hints
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 from .retrieve import Retriever
-from .routing import RouteSkill, handoff
+from .routing import handoff
+from .skill import route_skill_enum
 
 
 class ToolInputError(ValueError):
@@ -50,9 +51,10 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def tool_from_function(function: Callable[..., Any]) -> Tool:
-    """A Tool whose argument model mirrors `function`'s parameters and annotations."""
-    hints = get_type_hints(function, include_extras=True)
+def tool_from_function(function: Callable[..., Any], names: dict[str, Any] | None = None) -> Tool:
+    """A Tool whose argument model mirrors `function`'s parameters and annotations;
+    `names` resolves annotations that name types made at run time (the routing targets)."""
+    hints = get_type_hints(function, localns=names, include_extras=True)
     fields: dict[str, Any] = {}
     for name, param in inspect.signature(function).parameters.items():
         default = ... if param.default is inspect.Parameter.empty else param.default
@@ -63,6 +65,7 @@ def tool_from_function(function: Callable[..., Any]) -> Tool:
 
 
 def make_tools(retriever: Retriever, budget_tokens: int = 1800, home: Path | None = None, cwd: Path | None = None) -> list[Tool]:
+    RouteSkill = route_skill_enum()
     def search_reference(
         query: Annotated[str, Field(min_length=1, max_length=2000, description="what to look up, in the user's language")],
         k: Annotated[int, Field(ge=1, le=10, description="how many passages")] = 5,
@@ -79,4 +82,4 @@ def make_tools(retriever: Retriever, budget_tokens: int = 1800, home: Path | Non
         """Hand a general-strategy question (not Iterable configuration) to a sibling skill. Returns the slash command, whether the skill is installed (with its description) or the command that installs it."""
         return handoff(RouteSkill(skill).value, reason, home=home, cwd=cwd).model_dump()
 
-    return [tool_from_function(search_reference), tool_from_function(route_to_skill)]
+    return [tool_from_function(search_reference), tool_from_function(route_to_skill, names={"RouteSkill": RouteSkill})]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .evalcases import CaseFileError, read_json, safe_name
 from .files import atomic_write
-from .policy import Answer
+from .answer import Answer
 from .safety import REDACTED, SECRET_NAME, redact_data
 
 FORMAT = 1

@@ -22,7 +22,7 @@ import numpy as np
 
 from .corpus import CorpusError
 from .embedcache import embedded
-from .policy import contains_word
+from .language import any_word as _any
 
 Goal = Literal["Set up", "Optimize", "Troubleshoot", "Understand"]
 GOALS: dict[str, Goal] = {"setup": "Set up", "optimize": "Optimize", "troubleshoot": "Troubleshoot",
@@ -35,10 +35,6 @@ CUE_BONUS = 0.25
 # Without a cue, a route wins only when its examples beat answering here by this much
 # (measured on the tune half: wrong cue-less routes came within 0.13).
 ROUTE_MARGIN = 0.15
-
-
-def _any(text: str, words: tuple[str, ...]) -> bool:
-    return any(contains_word(text, w) for w in words)
 
 
 # --- cue words ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Protocol, Sequence
 
 if TYPE_CHECKING:  # the registry imports this module; keep `--help` from loading pydantic models
-    from ..policy import Answer, Lang
+    from ..answer import Answer
+    from ..language import Lang
 
 
 # NamedTuples, not dataclasses: `--help` imports the registry, and dataclasses costs ~20 ms.

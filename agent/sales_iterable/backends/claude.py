@@ -17,25 +17,18 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import lru_cache
 from typing import Annotated, Any, Callable, Sequence
 
 from pydantic import BaseModel, Field
 
-from ..policy import (
-    MAX_QUESTIONS,
-    Answer,
-    Lang,
-    Route,
-    Source,
-    detect_language,
-    load_skill,
-    strip_invocation,
-    trim_questions,
-)
+from ..answer import MAX_QUESTIONS, Answer, Route, Source, trim_questions
+from ..language import Lang, detect_language
+from ..policy import strip_invocation
+from ..skill import load_skill, route_skill_enum
 from .base import BackendError, ConfigError, Options, Turn
 from ..deadline import Deadline, DeadlineExceeded, time_limit
 from ..retrieve import Retriever
-from ..routing import RouteSkill
 from ..safety import StreamRedactor
 from ..tools import Tool, ToolInputError, make_tools, tool_from_function
 
@@ -70,14 +63,17 @@ def submit_answer(
     assumptions: Annotated[list[str], Field(description="each assumption you made about missing context")] = [],
     clarifying_questions: Annotated[list[str], Field(description=f"at most {MAX_QUESTIONS} questions, the most critical")] = [],
     source_ids: Annotated[list[str], Field(description="ids of the passages you used (from search_reference)")] = [],
-    route_skill: Annotated[RouteSkill | None, Field(description="the sibling skill, if you routed part of the question")] = None,
+    route_skill: Annotated[RouteSkill | None, Field(description="the sibling skill, if you routed part of the question")] = None,  # noqa: F821
     route_reason: Annotated[str | None, Field(description="one line: why that skill")] = None,
 ) -> dict[str, Any]:
     """Finish: submit the final answer. Call this exactly once, after searching the reference."""
     return {}
 
 
-SUBMIT = tool_from_function(submit_answer)
+@lru_cache(maxsize=1)
+def submit_tool() -> Tool:
+    """`submit_answer` as a tool; its route_skill choices are the routing table's (read on first use)."""
+    return tool_from_function(submit_answer, names={"RouteSkill": route_skill_enum()})
 
 _INSTRUCTIONS = """
 ## How to work in this conversation
@@ -221,7 +217,8 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
     if not use_retrieval:  # the eval baseline: the model on its own knowledge
         tools = [t for t in tools if t.name != "search_reference"]
     by_name = {t.name: t for t in tools}
-    everything = [*tools, SUBMIT]
+    submit = submit_tool()
+    everything = [*tools, submit]
     user = question if lang_override is None else f"{question}\n\n(Answer in {'Chinese' if lang == 'zh' else 'English'}.)"
     messages: list[dict[str, Any]] = []
     for turn in history:
@@ -244,7 +241,7 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
         for use in uses:
             try:
                 if use.name == "submit_answer":
-                    SUBMIT.call(use.input)  # validates against the derived schema
+                    submit.call(use.input)  # validates against the derived schema
                     final = dict(use.input)
                     content = "received"
                 elif use.name in by_name:

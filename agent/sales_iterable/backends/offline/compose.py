@@ -1,0 +1,199 @@
+"""The offline backend: answers from retrieved passages, with no network and no model.
+Deterministic.
+
+Answer first: the first line answers the question from the single best passage — the
+sentence that matches it, a table row as one line, "Yes —"/"No —" when a passage settles
+a yes/no question, the endpoint, number or menu path when that is what was asked — then
+at most a few supporting lines that are nearly as relevant. A symptom gets the matching
+troubleshooting entry: its cause, the check that fits, then the remaining checks as
+numbered steps (numbering is kept for real sequences only). When the question asks for a
+kind of thing (a limit, a price, an endpoint…) that no relevant passage contains, or
+names something the reference never mentions, the first line says so, then the nearest
+facts. Every factual line is a passage's own text with its section id; the only other
+text is the policy's fixed sentences (openings, gaps, assumptions, questions, handoff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from ...answer import Answer, Route, Source
+from ...config import get_settings
+from ...language import Lang, detect_language
+from ...policy import strip_invocation
+from ...retrieve import Hit, Retriever
+from ...routing import handoff
+from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, understand
+from ..base import Options, Turn
+from .context import asked_questions, stated_assumptions
+from .gaps import unknown_terms
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, choose_lead, lead_lines, relevant, split_parts
+from .maps import feature_section, is_vague, map_lines
+from .passages import SYMPTOM, is_troubleshooting, render_passage
+from .terms import coverage, known, salient
+from .troubleshooting import matching_entry, troubleshooting_lines
+from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
+
+SEARCH_K = 8
+
+
+MAX_SUPPORT = 4  # supporting lines after the lead
+
+
+SUPPORT_COVERAGE = 0.4
+
+
+@lru_cache(maxsize=8)
+def _classifier(embedder_id: str, embedder, cache_dir) -> Classifier:
+    return Classifier(embedder, get_settings().corpus_dir / "intents.tsv", cache_dir)
+
+
+def classifier_for(retriever: Retriever) -> Classifier:
+    return _classifier(retriever.embedder.id, retriever.embedder, getattr(retriever, "cache_dir", None))
+
+
+def compose(question: str, retriever: Retriever, lang_override: Lang | None = None,
+            history: list[str] | None = None) -> Answer:
+    question = strip_invocation(question)
+    lang, other_language = detect_language(question)
+    lang = lang_override or lang
+    words = TEXT[lang]
+    classifier = classifier_for(retriever)
+    alone = understand(question, retriever.embedder.embed_query(question), classifier)
+    previous = history[-1] if history else None
+    body: list[str] = []
+    if alone.follow_up and previous:
+        # Read the follow-up with the question it follows: "and Android?" after "How do I
+        # set up push for iOS?" asks about setting up push for Android.
+        context = f"{previous} {question}"
+        u = understand(context, retriever.embedder.embed_query(context), classifier)
+        u = replace(u, asks=alone.asks or u.asks, yes_no=alone.yes_no, follow_up=True)
+        query = f"{question} {previous}"
+    else:
+        u, query = alone, question
+        if alone.follow_up:
+            body.append(words["no_history"])
+
+    parts = [query] if u.follow_up and previous else split_parts(query)
+    found: list[Hit] = []
+    per_part: list[tuple[str, Understanding, Lead | None]] = []
+    if u.iterable_part:
+        for i, part in enumerate(parts):
+            # A later part leans on the first for its topic ("…, and should we do it early?").
+            text = part if i == 0 else f"{part} {parts[0]}"
+            pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
+            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), text)
+            found += [h for h in hits if h.id not in {f.id for f in found}]
+            focus = question if u.follow_up and previous else None
+            taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
+            lead = choose_lead(text, hits, pu, retriever, focus=focus, exclude=taken) if hits else None
+            per_part.append((focus or (part if i else text), pu, lead))
+    found.sort(key=lambda h: -h.score)
+    leads = [lead for _, _, lead in per_part if lead is not None]
+
+    unknown = unknown_terms(question, retriever) if u.iterable_part else []
+    vague = is_vague(question, u, found, retriever, lang) and not unknown and not (u.follow_up and previous)
+    used: list[Hit] = []
+
+    def use(hit: Hit) -> None:
+        if hit.id not in {h.id for h in used}:
+            used.append(hit)
+
+    if unknown:
+        it = unknown[0] if len(unknown) == 1 else ("them" if lang == "en" else "这些")
+        body.append(words["unknown"].format(terms=", ".join(unknown), it=it))
+
+    if vague and not (u.goal == "Troubleshoot" and any(is_troubleshooting(h) for h in found[:3])):
+        lines, shown = map_lines(found, retriever, lang)
+        body += lines
+        for hit in shown:
+            use(hit)
+    elif (entry := matching_entry(question, u, found, retriever)) is not None and not unknown:
+        lines, shown = troubleshooting_lines(entry, question, retriever, lang)
+        body += lines
+        for hit in shown:
+            use(hit)
+    else:
+        for text, pu, lead in per_part:
+            if lead is None or any(lead.text in line for line in body):
+                continue
+            lines, shown = lead_lines(text, pu, lead, found, retriever, lang, known=not unknown)
+            body += lines
+            for hit in shown:
+                use(hit)
+    walkthrough = False
+    if leads and not vague and u.goal == "Set up" and not u.asks and not u.yes_no and not unknown:
+        # A how-to question: the parts of the feature it is about, in the reference's
+        # order, read as a walkthrough (a small section of related items, not a table
+        # or a list of unrelated gotchas).
+        section = feature_section(leads[0].hit, found, retriever, lang)
+        for hit in retriever.section_hits(section, lang) if section else []:
+            if hit.id not in {h.id for h in used}:
+                body.append("- " + cite(render_passage(hit.chunk), hit))
+                use(hit)
+                walkthrough = True
+    if leads and not walkthrough and HOW_TO_QUESTION.search(question) and not any(
+            HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
+        # "How do I set up quiet hours?" when the reference only names quiet hours.
+        body.insert(0, words["no_steps"])
+    if leads and not vague:
+        top = leads[0].hit
+        terms = salient(retriever.bridge(query))
+        for hit in found:
+            if len(used) >= MAX_SUPPORT + len(leads):
+                break
+            if hit.id in {h.id for h in used}:
+                continue
+            if SYMPTOM.match(hit.text.lstrip("- ")):
+                continue
+            if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
+                body.append("- " + cite(render_passage(hit.chunk), hit))
+                use(hit)
+    if not used and u.iterable_part and u.route is None and not unknown:
+        body.append(words["none"])
+
+    uses_pricing = any(h.section == "pricing" for h in used)
+    if uses_pricing:
+        body.append(words["dated"])
+    route = Route(skill=u.route, reason=(ROUTE_REASON_EN[u.route])) if u.route else None
+    if route is not None:
+        body.extend(handoff_lines(route.skill, lang, bool(used), handoff(route.skill, route.reason)))
+    if not body:
+        body.append(words["none"])
+
+    # A question that names almost nothing the reference knows was read as its closest
+    # part of the reference: that is an assumption worth stating.
+    underspecified = vague or len(known(retriever, salient(question))) <= 1
+    assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
+    questions = asked_questions(u, question, lang, used, vague, found)
+    return Answer(
+        answer="\n".join(body),
+        assumptions=assumptions,
+        clarifying_questions=questions,
+        route=route,
+        sources=[Source(id=h.id, section=h.section) for h in used],
+        language=lang,
+        backend="offline",
+    )
+
+
+class OfflineBackend:
+    """The composer behind the `Backend` protocol: no key, no network, always configured."""
+
+    name = "offline"
+    title = "Offline"
+    needs_key = False
+    key_env = None
+
+    def __init__(self, options: Options = Options()) -> None:
+        self.options = options  # nothing to configure: without retrieval the caller passes a retriever that finds nothing
+
+    @classmethod
+    def configured(cls) -> bool:
+        return True
+
+    def answer(self, question: str, retriever: Retriever, *, lang: Lang | None = None, history: Sequence[Turn] = (),
+               on_text: Callable[[str], None] | None = None) -> Answer:
+        return compose(question, retriever, lang_override=lang, history=[turn.question for turn in history])

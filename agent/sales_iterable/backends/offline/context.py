@@ -1,0 +1,60 @@
+"""What an offline answer assumes about context the question did not give, and the at most
+two clarifying questions whose answer would change it."""
+
+from __future__ import annotations
+
+import re
+
+from ...language import Lang
+from ...policy import question_text
+from ...retrieve import Hit
+from ...understand import Understanding
+from .passages import is_troubleshooting
+from .wording import TEXT
+
+DETAILED_SYMPTOM = 60  # characters: a longer symptom already says what is seen  # characters: a vague question is short
+
+
+def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,
+                 uses_pricing: bool, routed_only: bool) -> list[str]:
+    """State what the answer assumed about context the question did not give, and only
+    that: never against what it says."""
+    words = TEXT[lang]
+    out: list[str] = []
+    if other_language and words["assume_other_language"]:
+        out.append(words["assume_other_language"])
+    if routed_only:
+        out.append(words["assume_routed"])
+        return out
+    if not used:
+        return out
+    lead = used[0].text
+    if u.role is None and u.channel is None:
+        if "/api/" in lead or "https://" in lead:
+            out.append(words["assume_api"])
+        elif re.search(r"\S > \S", lead):
+            out.append(words["assume_ui"])
+    if vague:
+        out.append(words["assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
+    if u.goal == "Troubleshoot" and not any(is_troubleshooting(h) for h in used[:1]):
+        out.append(words["assume_troubleshoot"])  # no entry for this symptom: say what was taken for granted
+    return out
+
+
+def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vague: bool, found: list[Hit]) -> list[str]:
+    """At most two, only those whose answer would change what was said, never about what
+    the question already says."""
+    if not used:
+        return [question_text("area", lang)] if u.route is None else []
+    if all(h.section == "pricing" for h in used[:2]):
+        return []  # a price needs no area, role or goal
+    wanted: list[str] = []
+    if u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM and not re.search(r"\d", question):
+        wanted.append("details")  # a bare complaint: what is seen decides the cause
+    if vague and u.goal is None:
+        wanted.append("goal")
+    texts = " ".join(h.text for h in found[:5])
+    both_ways = "/api/" in texts and bool(re.search(r"\S > \S|dashboard|控制台", texts))
+    if (vague or u.goal == "Set up") and u.role is None and u.channel is None and both_ways:
+        wanted.append("role")  # the UI and the API answers differ
+    return [question_text(key, lang) for key in wanted[:2]]

@@ -1,0 +1,59 @@
+"""Names in a question that the reference never uses (GraphQL, SLA, LINE, 微信…): said so, never guessed at."""
+
+from __future__ import annotations
+
+import re
+
+from ...language import HAN_CHARS
+from ...lexical import lexical_tokens
+from ...retrieve import Retriever
+from .terms import GENERIC, ZH_FRAME
+
+
+def unknown_terms(question: str, retriever: Retriever) -> list[str]:
+    """Names in the question the reference never uses (GraphQL, SLA, LINE, 微信…): Latin
+    words with a capital that does not merely start the sentence, or with digits inside;
+    Han words that appear nowhere in the reference and sit where a product, channel or
+    data source is named."""
+    aliases = {alias.lower() for alias, _ in retriever.glossary}
+    out: list[str] = []
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9.+-]{1,}", question):
+        word = match.group().rstrip(".")
+        name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and match.start() > 0)
+        if not name_like:
+            continue
+        if word.isupper() and len(word) >= 3 and word not in retriever.reference_text:
+            out.append(word)  # LINE is not "line": an all-capitals name the reference never writes
+            continue
+        tokens = [t for t in lexical_tokens(word) if t not in GENERIC]
+        if tokens and word.lower() not in aliases and not any(retriever.knows(t) for t in tokens):
+            if word not in out:
+                out.append(word)
+    for term in _zh_names(question):
+        if term not in out and term not in aliases and not any(term in a for a in aliases):
+            if all(not retriever.knows(term[i:i + 2]) for i in range(len(term) - 1)):
+                out.append(term)
+    return out
+
+
+# Han words that name a product, channel or data source: the word right before a
+# channel/platform noun, or the object of "发/接/用/支持" in a yes/no question.
+_ZH_NAME = re.compile(
+    rf"(?:发|接|用|支持|对接|接入|集成|连)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??]|$)"
+    rf"|([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)"
+)
+
+
+_ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
+
+
+_ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
+
+
+def _zh_names(question: str) -> list[str]:
+    found = []
+    for match in _ZH_NAME.finditer(question):
+        term = (match.group(1) or match.group(2) or match.group(3) or "").lstrip(_ZH_LEADING)
+        if len(term) >= 2 and term not in found and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
+            found.append(term)
+    return found

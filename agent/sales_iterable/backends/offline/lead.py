@@ -1,0 +1,228 @@
+"""The lead: the sentence of the best passages that answers the question, and the lines that
+answer one part of it (what was asked, yes or no, or an honest gap)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...language import Lang
+from ...retrieve import Hit, Retriever
+from ...understand import ASK_CUES, ASK_INSTANCE, TIME_UNITS, Understanding, time_units
+from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
+from .terms import about, known, salient, settles
+from .wording import TEXT, cite
+
+# Choosing the lead sentence: its passage's rank and the question's words it holds (each
+# weighted by its rarity), plus bonuses for holding what was asked and, for a symptom,
+# for a troubleshooting entry or gotcha. Set on the tune half of evals/questions/.
+LEAD_CANDIDATES = 8
+
+
+RANK_WEIGHT = 1.0
+
+
+WORD_WEIGHT = 0.12
+
+
+KIND_BONUS = 1.0
+
+
+SYMPTOM_BONUS = 0.5
+
+
+HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
+
+
+# What a sentence looks like when it tells you what to do: a menu path, or an
+# instruction after its label ("Configure in…", "Build first journey — start with…").
+HOW_TO_QUESTION = re.compile(r"\bhow (do|can|should|would) (i|we|you)\b.*\b(set up|setup|configure|enable|turn on|"
+                               r"switch on|create|build|connect|add)\b|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)", re.I)
+
+
+HOW_TO = re.compile(r"\S ?> ?\S|(^|[:—]\s*)(configure|set up|build|create|use|enable|start|install|connect|map|"
+                     r"define|import|turn on|配置|设置|搭建|创建|使用|开启|安装|对接|映射|定义|导入)", re.I)
+
+
+# A passage is on topic when its embedding is clearly close, or fairly close and it shares
+# a specific word with the question.
+DENSE_CLEAR = 0.45
+
+
+DENSE_WITH_OVERLAP = 0.15
+
+
+# A supporting passage must rank nearly as well as the lead (this share of its fused
+# score) and hold this share of the question's words (weighted by rarity).
+SUPPORT_SCORE_SHARE = 0.5
+
+
+# In `relevant`, a hit among the strongest word matches: this share of the best BM25 score.
+LEXICAL_SHARE = 0.5
+
+
+_NEGATION = {
+    "en": re.compile(r"\b(no|not|don't|doesn't|won't|cannot|can't|never|only)\b|n't\b", re.I),
+    "zh": re.compile(r"不|无|没有|仅|只能|非"),
+}
+
+
+_UNLIKE = re.compile(r"^unlike [^,]+,\s*|^与[^,,]+不同[,,]\s*", re.I)
+
+
+@dataclass
+class Lead:
+    hit: Hit
+    text: str  # the sentence(s) that answer, from the passage
+    score: float
+    sentence: str = ""  # the sentence chosen (text may add its headline or label)
+
+
+def relevant(hits: list[Hit], question: str) -> list[Hit]:
+    """The hits that are on topic: clearly close in meaning, or fairly close in meaning or
+    among the strongest word matches, and sharing a specific word with the question."""
+    wanted = salient(question)
+    strongest = max((h.lexical_score for h in hits), default=0.0)
+    keep = []
+    for hit in hits:
+        overlap = wanted & salient(hit.text + " " + (hit.pair_text or "") + " " + hit.heading)
+        lexical = strongest > 0 and hit.lexical_score >= LEXICAL_SHARE * strongest
+        if hit.dense_score >= DENSE_CLEAR or ((hit.dense_score >= DENSE_WITH_OVERLAP or lexical) and overlap):
+            keep.append(hit)
+    return keep
+
+
+_ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
+
+
+@dataclass(frozen=True)
+class Subject:
+    terms: frozenset[str]  # the question's topic words, minus the words of the kind asked
+    endpoints: tuple[str, ...]  # endpoints the question names: a sentence must name one
+    units: frozenset[str] = frozenset()  # "per day": a figure per second does not answer it
+
+
+def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
+    text = question
+    for kind in u.asks:
+        text = ASK_CUES[kind].sub(" ", text)
+    terms = salient(retriever.bridge(text)) - {"rate", "api", "exact", "接口", "地址", "iterable"}
+    units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
+    return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units))
+
+
+def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject) -> bool:
+    """The sentence contains the kind of thing asked for, about the question's subject."""
+    if subject.endpoints and not any(e in sentence for e in subject.endpoints):
+        return False
+    if subject.units and not all(TIME_UNITS[unit].search(sentence) for unit in subject.units):
+        return False
+    if known(retriever, set(subject.terms)) and not about(retriever, set(subject.terms), sentence):
+        return False
+    return bool(ASK_INSTANCE[u.asks[0]].search(sentence))  # the most specific kind asked
+
+
+def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Retriever,
+                focus: str | None = None, exclude: set[tuple[str, str]] = frozenset()) -> Lead | None:
+    """The best sentence of the best passages: the question's words it contains (rare
+    ones weigh more; `focus`, a follow-up's own words, when given), its passage's rank,
+    whether it holds the kind of thing asked, and, for a symptom, whether it is a
+    troubleshooting entry that matches."""
+    wanted = salient(retriever.bridge(focus or question))
+    subject = subject_of(focus or question, u, retriever)
+    best: Lead | None = None
+    for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
+        parts = sentences(hit.chunk)
+        label = hit.chunk.label
+        if SYMPTOM.match(parts[0]):
+            continue  # a troubleshooting entry's symptom restates the problem; it never answers
+        for i, sentence in enumerate(parts):
+            own = salient(sentence + " " + (hit.heading if i == 0 else ""))
+            score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
+            if u.asks and answers_kind(retriever, u, sentence, subject):
+                score += KIND_BONUS
+            if u.yes_no and settles(retriever, wanted, sentence):
+                score += KIND_BONUS
+            if u.goal == "Troubleshoot" and (is_troubleshooting(hit) or hit.section == "gotchas") and len(wanted & own) >= 2:
+                score += SYMPTOM_BONUS
+            if u.goal == "Set up" and u.goal_said and HOW_TO.search(sentence):
+                score += HOW_TO_BONUS
+            if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
+                best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.chunk.kind == "row"), score, sentence)
+    return best
+
+
+MAX_LEAD_SENTENCES = 3
+
+
+def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool) -> str:
+    """What the lead quotes of its passage: the chosen sentence, with the passage's
+    headline when it has a short one ("Campaign = one channel only."), the other
+    sentences that hold the question's words ("Export: 4 req/min." beside "429 status on
+    limit"), in the passage's order, or with its label when the sentence needs it."""
+    if row or len(parts) == 1:
+        return parts[i]
+    keep = {i}
+    if len(parts[0]) < 60:
+        keep.add(0)  # a short first sentence is the headline the others depend on
+    matching = known(retriever, wanted)
+    for j, part in enumerate(parts):
+        if len(keep) >= MAX_LEAD_SENTENCES:
+            break
+        if j not in keep and matching & salient(part):
+            keep.add(j)
+    if keep == {i} and i == 0:
+        keep.add(1)  # a first sentence alone rarely says enough
+    text = " ".join(parts[j] for j in sorted(keep))
+    if 0 not in keep and label and not text.startswith(label):
+        text = f"{label}: {text}"
+    return text
+
+
+def polarity(sentence: str, question: str, lang: Lang) -> bool:
+    """True when the sentence affirms what the question asks, False when it denies it."""
+    text = _UNLIKE.sub("", sentence)
+    neg = _NEGATION[lang].search(text)
+    if not neg:
+        return True
+    # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
+    # negation belongs to the requirement the question asks about.
+    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|过审|审核", question, re.I) and re.search(
+            r"requir|must|需要|必须|必需|审核通过", text, re.I):
+        return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
+    return False
+
+
+def split_parts(question: str) -> list[str]:
+    """Sub-questions of a question that asks two things ("…? …?", "…, and what…")."""
+    pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
+    if len(pieces) >= 2:
+        return pieces[:3]
+    match = re.search(r",\s+(and|or)\s+(?=(what|how|where|which|when|should|can|do|does|is|are)\b)", question, re.I)
+    if match:
+        return [question[: match.start()].strip(), question[match.end():].strip()]
+    return [question]
+
+
+def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retriever: Retriever, lang: Lang,
+                known: bool) -> tuple[list[str], list[Hit]]:
+    """The lines that answer one part of the question, and the passages they quote."""
+    words = TEXT[lang]
+    if u.asks and known:
+        subject = subject_of(part, u, retriever)
+        candidates = [lead.text] + [s for h in found[:5] for s in sentences(h.chunk)]
+        if not any(answers_kind(retriever, u, s, subject) for s in candidates):
+            return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
+    if u.yes_no and known:
+        terms = salient(retriever.bridge(part))
+        if not settles(retriever, terms, lead.text):
+            return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+        says = polarity(lead.text, part, lang)
+        opposite = next((h for h in found[:4] if h.section != lead.hit.section
+                         and settles(retriever, terms, render_passage(h.chunk))
+                         and polarity(render_passage(h.chunk), part, lang) != says), None)
+        if opposite is not None:
+            return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
+                     "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
+        return [cite((words["yes"] if says else words["no"]) + lead.text, lead.hit)], [lead.hit]
+    return [cite(lead.text, lead.hit)], [lead.hit]

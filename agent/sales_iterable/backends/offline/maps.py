@@ -1,0 +1,80 @@
+"""Questions without a single answer: a vague one gets a best-effort map of the likely
+part of the reference, a how-to one the parts of its feature in the reference's order."""
+
+from __future__ import annotations
+
+import re
+
+from ...language import Lang
+from ...retrieve import Hit, Retriever
+from ...understand import Understanding
+from .lead import SUPPORT_SCORE_SHARE
+from .passages import SYMPTOM, is_troubleshooting, render_passage
+from .terms import known, salient
+from .wording import TEXT, cite, topic
+
+MAX_MAP = 5  # lines of a best-effort map for a vague question
+
+
+# Asking for one specific thing ("which browsers…", "哪个接口") is short but not vague.
+_SPECIFIC = re.compile(r"\b(which|where|when|how (many|much|often|long))\b|哪个|哪些|哪里|在哪|多少|多久|几", re.I)
+
+
+VAGUE_LENGTH = {"en": 40, "zh": 12}
+
+
+# Asking about a topic without saying what about it ("help with journeys", "webhooks??",
+# "AI功能介绍一下", "分群怎么做").
+_OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|"
+                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄", re.I)
+
+
+def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
+    """Short and underspecified: a topic and an open ask ("help with journeys"), or a
+    complaint with no detail ("our SMS isn't going out", "推送有问题")."""
+    if u.asks or u.yes_no or not found or _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
+        return False
+    if len(known(retriever, salient(question))) > 2:
+        return False
+    complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
+    return complaint or bool(_OPEN_ASK.search(question))
+
+
+# Sections whose items are unrelated to each other: never read out whole.
+_MISCELLANY = {"gotchas", "getting-started", "integrations", "api-reference", "key-metrics", "pricing"}
+
+
+MAX_WALKTHROUGH = 8
+
+
+MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below the best  # a section with more items than this is not read out whole
+
+
+def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lang) -> str | None:
+    """The section a how-to question is about: the lead's, or the best-ranked other one
+    when the lead comes from a checklist, if it is a small section of related items."""
+    for hit in [lead, *found[:3]]:
+        if hit.section in _MISCELLANY or is_troubleshooting(hit) or hit.score < SUPPORT_SCORE_SHARE * found[0].score:
+            continue
+        items = retriever.section_hits(hit.section, lang)
+        if len(items) <= MAX_WALKTHROUGH and not any(h.chunk.kind == "row" for h in items):
+            return hit.section
+    return None
+
+
+def map_lines(found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
+    """A vague question's best-effort map: when most of what matched is one section, that
+    section's parts by name; otherwise the matching passages of the likely areas."""
+    words = TEXT[lang]
+    top = [h for h in found[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * found[0].score and not SYMPTOM.match(h.text.lstrip("- "))]
+    sections = [h.section for h in top]
+    main = max(set(sections), key=sections.count)
+    lines = [words["map"].format(topic=topic(top, lang))]
+    shown = list(top)
+    if sections.count(main) >= 3:
+        labelled = [(label, h) for h in retriever.section_hits(main, lang) if (label := h.chunk.label)]
+        if len(labelled) >= 3:
+            title = next(h.heading.split(" > ")[-1] for h in top if h.section == main)
+            lines = [f"{title}: {words['topic_join'].join(label for label, _ in labelled)} [{main}]"]
+            shown += [h for _, h in labelled]
+    return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown

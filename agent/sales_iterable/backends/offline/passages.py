@@ -1,0 +1,46 @@
+"""Passages as the composer quotes them: one plain line, or separately quotable sentences and steps."""
+
+from __future__ import annotations
+
+import re
+
+from ...chunks import Chunk, split_steps
+from ...retrieve import Hit
+
+# English sentences end at . ! ? followed by a space (so `data.csv` and URLs stay whole);
+# Chinese ones at their full-width marks.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。!?;])(?=\S)")
+
+
+SYMPTOM = re.compile(r"(Symptom|症状)\s*[::]")
+
+
+STEP_NUMBER = re.compile(r"^[1-9][)）]\s*")
+
+
+def render_passage(chunk: Chunk) -> str:
+    """A passage as one plain line: a table row as 'Label: field; field' (from the row's
+    own fields), a bullet unwrapped."""
+    if chunk.kind == "row" and chunk.fields:
+        cells = [value for _, value in chunk.fields]
+        if len(cells) == 2:
+            return f"{cells[0]}: {cells[1]}"
+        return f"{cells[0]}: " + "; ".join(f"{name}: {value}" for name, value in chunk.fields[1:])
+    return " ".join(line[2:] if line.startswith("- ") else line for line in chunk.text.splitlines() if line.strip())
+
+
+def sentences(chunk: Chunk) -> list[str]:
+    """What a passage says, as separately quotable pieces: a table row whole, a numbered
+    solution list as its steps (each with the list's label), prose as sentences."""
+    line = render_passage(chunk)
+    if chunk.kind == "row":
+        return [line]
+    if chunk.kind == "steps":
+        steps = split_steps(line)
+        head = steps[0] if not STEP_NUMBER.match(steps[0]) else ""
+        return [f"{head} {step}".strip() for step in steps[1:]] if head else steps
+    return [s.strip() for s in _SENTENCE.split(line) if s.strip()]
+
+
+def is_troubleshooting(hit: Hit) -> bool:
+    return "troubleshooting" in hit.section_path

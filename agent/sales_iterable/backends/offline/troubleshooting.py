@@ -1,0 +1,57 @@
+"""A symptom answered from its troubleshooting entry: the likely cause, the check that fits
+first, then every check as numbered steps."""
+
+from __future__ import annotations
+
+from ...chunks import split_steps
+from ...language import Lang
+from ...retrieve import Hit, Retriever
+from ...understand import Understanding
+from .passages import STEP_NUMBER, SYMPTOM, is_troubleshooting, render_passage
+from .terms import coverage, known, salient
+from .wording import TEXT, cite
+
+# A troubleshooting entry fits a symptom when its title, symptom and cause hold this share.
+ENTRY_COVERAGE = 0.3
+
+
+def matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
+    """For a symptom, the troubleshooting entry among the best passages whose symptom or
+    cause shares the question's words."""
+    if u.goal != "Troubleshoot":
+        return None
+    terms = salient(retriever.bridge(question))
+    best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
+    for hit in found[:3]:
+        if is_troubleshooting(hit):
+            entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
+            fit = coverage(retriever, terms, entry + " " + hit.heading)
+            if fit >= ENTRY_COVERAGE and fit >= best_other:
+                return hit
+    return None
+
+
+def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
+    """A troubleshooting entry for a symptom: its likely cause, then its checks as
+    numbered steps — led by the check that fits the question best, when one does."""
+    words = TEXT[lang]
+    lines: list[str] = []
+    steps: list[str] = []
+    entry = retriever.section_hits(hit.section, lang)
+    for part in entry:
+        pieces = split_steps(render_passage(part.chunk))
+        if len(pieces) > 2:
+            steps = [STEP_NUMBER.sub("", p) for p in pieces[1:]]
+        elif not SYMPTOM.match(pieces[0]):
+            lines.append(cite(pieces[0], part))
+    if steps:
+        # A check that shares a word with the symptom that no other check shares ("we
+        # mapped a text column into a number" -> the data type check) goes first.
+        wanted = known(retriever, salient(question))
+        shared = [wanted & salient(step) for step in steps]
+        own = [sum(retriever.idf(t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
+               for i, terms in enumerate(shared)]
+        best = max(range(len(steps)), key=lambda i: (own[i], -i))
+        lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
+        lines += [f"{i}. {step}" for i, step in enumerate(steps, 1)]
+    return lines, entry
