@@ -48,7 +48,8 @@ def test_a_record_round_trips_and_a_broken_one_is_refused(chunks):
 
 def test_the_index_and_its_snapshot_hold_chunks(retriever, use_settings):
     from sales_iterable import snapshot
-    from sales_iterable.index import expected_manifest, snapshot_path
+    from sales_iterable.index import snapshot_path
+    from sales_iterable.manifest import expected_manifest
 
     assert all(isinstance(c, Chunk) for c in retriever.index.chunks.values())
     snap = snapshot.read(snapshot_path(use_settings), expected_manifest(use_settings), None)

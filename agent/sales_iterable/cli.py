@@ -23,7 +23,7 @@ class UsageError(Exception):
     """Bad input from the user: exit 2."""
 
 
-def _settings(args: argparse.Namespace):
+def settings_for(args: argparse.Namespace):
     from .config import Settings
 
     overrides = {}
@@ -45,7 +45,7 @@ def _read_stdin_lines() -> list[str]:
     return text.splitlines()
 
 
-def _clipped(text: str, limit: int, what: str) -> str:
+def clipped(text: str, limit: int, what: str) -> str:
     from .policy import clip
 
     text, notice = clip(text, limit, what)
@@ -58,7 +58,7 @@ def _clean_query(query: str, limit: int) -> str:
     query = " ".join(query.split())
     if not query:
         raise UsageError("the query is empty: give a question, e.g. sales-iterable search \"welcome journey\"")
-    return _clipped(query, limit, "query")
+    return clipped(query, limit, "query")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -74,7 +74,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         queries = [line for line in _read_stdin_lines() if line.strip()]
         if not queries:
             raise UsageError("no query on stdin: send one query per line")
-    settings = _settings(args)
+    settings = settings_for(args)
     queries = [_clean_query(q, settings.max_query_chars) for q in queries]
 
     from .retrieve import open_retriever
@@ -109,14 +109,14 @@ def _question(args: argparse.Namespace, limit: int) -> str:
     text = strip_invocation(text)
     if not text.strip():
         raise UsageError("the question is empty: ask something, e.g. sales-iterable ask \"How do I build a welcome journey?\"")
-    return _clipped(text, limit, "question")
+    return clipped(text, limit, "question")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .backends import ConfigError, answer_with_fallback, auto_notice
     from .retrieve import open_retriever
 
-    settings = _settings(args)
+    settings = settings_for(args)
     question = _question(args, settings.max_query_chars)
     retriever = open_retriever(settings)
     if notice := auto_notice(args.backend):
@@ -144,7 +144,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             create(name)  # a bad setting (an unusable key, a bad deadline) is exit 2 now, not an error per question
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    return repl.run(_settings(args), backend=args.backend, lang=args.lang)
+    return repl.run(settings_for(args), backend=args.backend, lang=args.lang)
 
 
 def cmd_install_skill(args: argparse.Namespace) -> int:
@@ -158,7 +158,7 @@ def cmd_install_skill(args: argparse.Namespace) -> int:
         dest = project_skills_dir() / SKILL_NAME
     else:
         dest = user_skills_dir() / SKILL_NAME
-    settings = _settings(args)
+    settings = settings_for(args)
     installed = install_skill(settings.skill_dir, dest, settings.corpus_dir, find_cli(), force=args.force)
     for line in installed.lines():
         print(line)
@@ -178,91 +178,15 @@ def cmd_install_skill(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import time as _time
+    from .evalcli import run_eval
 
-    from . import evalcases, evalreport, evaluate, evalworkspace, judge
-    from .backends import ConfigError
-    from .safety import redact, redact_data, terminal_safe
-
-    settings = _settings(args)
-    if args.replay and args.compare:
-        raise UsageError("--compare needs fresh answers; it cannot be combined with --replay")
-    if not 0 <= args.min_pass_rate <= 1:
-        raise UsageError("--min-pass-rate is a fraction between 0 and 1, e.g. 0.8")
-    paths = [Path(p) for p in args.cases] if args.cases else [settings.evals_dir]
-    out = Path(args.out) if args.out else settings.data_dir / "eval-runs" / _time.strftime("%Y%m%d-%H%M%S")
-    try:
-        loaded, retrieval_cases = evalcases.load_case_files(paths)
-        evalworkspace.prepare(out)  # refuse a busy --out before spending any time
-    except evalcases.CaseFileError as exc:
-        raise UsageError(str(exc)) from None
-    # Prompts are clipped like ask's questions: a huge prompt costs memory, not insight.
-    cases = [case.model_copy(update={"prompt": _clipped(case.prompt, settings.max_query_chars,
-                                                        f"case {str(case.id)[:80]!r}: prompt")})
-             for _, _, case in loaded]
-    skill_name = loaded[0].skill_name if loaded else "sales-iterable"
-    from .retrieve import open_retriever
-
-    retriever = open_retriever(settings)
-    runs = []
-    try:
-        runs.append(evaluate.run_cases(cases, retriever, backend=args.backend, judge=args.judge,
-                                       record=Path(args.record) if args.record else None,
-                                       replay=Path(args.replay) if args.replay else None))
-        if args.compare:
-            runs.append(evaluate.run_cases(cases, retriever, backend=args.backend, use_retrieval=False))
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    except evalcases.CaseFileError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:  # a transcript that could not be written (--record)
-        raise RuntimeError(f"cannot record the transcripts: {exc}") from None
-    run = runs[0]
-    retrieval = evaluate.score_retrieval(retriever, retrieval_cases) if retrieval_cases else None
-    bench = evalreport.figures(run, retrieval)
-    baseline = evalreport.figures(runs[1], None) if len(runs) > 1 else None
-    extra = {**bench, "baseline": baseline}
-    try:
-        skill_creator = evalworkspace.write(
-            out, runs, extra, evalreport.markdown_report(bench, run, baseline), skill_name,
-            settings.skill_dir, judge_model=judge.judge_model() if args.judge else None)
-    except OSError as exc:
-        raise RuntimeError(f"cannot write the eval results to {out}: {exc}") from None
-    o = bench["overall"]
-    rate = o["pass_rate"] or 0.0
-    if args.json:
-        print(json.dumps(redact_data({**extra, "run_summary": skill_creator["run_summary"], "workspace": str(out),
-                                      "report": str(out / "report.md")}), ensure_ascii=False))
-        return 0 if rate >= args.min_pass_rate else 1
-    lines = []
-    if run.replayed_from:
-        models = f" ({', '.join(run.models)})" if run.models else ""
-        lines.append(f"replayed {len(run.results)} transcripts recorded with {run.backend}{models} "
-                     f"from {run.replayed_from}; every digest verified")
-    lines.append(f"pass rate {evalreport.pct(o['pass_rate'])} over {o['cases']} case{'' if o['cases'] == 1 else 's'} "
-                 f"(mean of each case's passed/total, as skill-creator computes it; ungraded checks count as not passed)")
-    lines.append(f"checks: {o['passed']} passed, {o['failed']} failed, {o['ungraded']} ungraded of {o['total']}")
-    for family, s in bench["per_family"].items():
-        lines.append(f"  {family:16s} {evalreport.pct(s['pass_rate']):>6s}  ({s['passed']}/{s['total']} checks, "
-                     f"{s['cases']} cases)")
-    if bench["routing_accuracy"] is not None:
-        lines.append(f"routing accuracy {evalreport.pct(bench['routing_accuracy'])}")
-    if baseline:
-        delta = skill_creator["run_summary"]["delta"]["pass_rate"]
-        lines.append(f"without retrieval: {evalreport.pct(baseline['overall']['pass_rate'])} (delta {delta})")
-    for lang, m in (retrieval or {}).items():
-        lines.append(f"retrieval {lang}: recall@5 {m['recall@5']:.2f}, MRR {m['mrr']:.2f} ({m['cases']} cases)")
-    lines.append(f"workspace: {out} (skill-creator layout: benchmark.json, eval-*/; our figures in "
-                 f"{evalworkspace.EXTRA})")
-    lines.append(f"report: {out / 'report.md'}")
-    print(terminal_safe(redact("\n".join(lines))))
-    return 0 if rate >= args.min_pass_rate else 1
+    return run_eval(args)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from . import index
 
-    settings = _settings(args)
+    settings = settings_for(args)
     if args.check:
         report = index.status(settings)
         print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
@@ -373,9 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .corpus import CorpusError
     from pydantic import ValidationError
 
+    from .corpus import CorpusError
     from .embed import EmbedderError, EmbedderSpecError
     from .index import IndexError_
 
@@ -406,4 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m sales_iterable.cli` runs this file as __main__, a second copy of the module: run
+    # the package's own, whose UsageError is the one evalcli.py raises and main() catches.
+    from sales_iterable.cli import main as package_main
+
+    sys.exit(package_main())

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from .language import LANGS, Lang
 
@@ -201,21 +201,29 @@ class Phrasing:
     text: str
 
 
+def tsv_rows(path: Path, valid: Callable[[list[str]], bool], shape: str) -> list[list[str]]:
+    """The rows of one of the corpus's TSV files, split on tabs, blank lines and `#`
+    comments skipped; CorpusError naming the line and the expected `shape` for a row
+    `valid` refuses."""
+    rows = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if not valid(fields):
+            raise CorpusError(f"{path}:{lineno}: expected '{shape}'")
+        rows.append(fields)
+    return rows
+
+
 def load_phrasings(corpus_dir: Path) -> list[Phrasing]:
     """How users ask for each passage (corpus/phrasings.tsv): retrieval matches questions
     against these as well as against the passages themselves."""
     path = corpus_dir / "phrasings.tsv"
     if not path.is_file():
         return []
-    out = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 3 or fields[1] not in LANGS or not fields[2].strip():
-            raise CorpusError(f"{path}:{lineno}: expected 'unit<TAB>en|zh<TAB>question'")
-        out.append(Phrasing(fields[0].strip(), fields[1], fields[2].strip()))  # type: ignore[arg-type]
-    return out
+    rows = tsv_rows(path, lambda f: len(f) == 3 and f[1] in LANGS and bool(f[2].strip()), "unit<TAB>en|zh<TAB>question")
+    return [Phrasing(unit.strip(), lang, text.strip()) for unit, lang, text in rows]  # type: ignore[arg-type]
 
 
 def load_glossary(corpus_dir: Path) -> list[tuple[str, str]]:
@@ -224,12 +232,5 @@ def load_glossary(corpus_dir: Path) -> list[tuple[str, str]]:
     path = corpus_dir / "glossary.tsv"
     if not path.is_file():
         return []
-    pairs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 2 or not all(f.strip() for f in fields):
-            raise CorpusError(f"{path}:{lineno}: expected 'alias<TAB>term'")
-        pairs.append((fields[0].strip(), fields[1].strip()))
-    return pairs
+    rows = tsv_rows(path, lambda f: len(f) == 2 and all(x.strip() for x in f), "alias<TAB>term")
+    return [(alias.strip(), term.strip()) for alias, term in rows]

@@ -1,5 +1,6 @@
-"""Build, open and check the retrieval index: a Chroma collection of chunk embeddings
-(both languages) and a BM25 lexical index over aligned chunk pairs.
+"""Build, open, heal and check the retrieval index: a Chroma collection of chunk embeddings
+(both languages), searched as a `searchable.Index`; the manifest and contents checks are
+manifest.py's, the store as a place store.py's, the snapshot snapshot.py's.
 
 Atomic builds: every build writes a *new* collection, and only when it is complete does
 one small "pointer" collection's metadata switch to it (a single Chroma call). An
@@ -20,28 +21,26 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from . import snapshot, store
+from .chunker import load_chunks
 from .config import Settings
-from .chunker import CHUNKER_VERSION, load_chunks
-from .chunks import Chunk
-from .corpus import corpus_hash
-from .embed import Embedder, embedder_for, embedder_id, known_dim
+from .embed import Embedder, embedder_for, known_dim
 from .files import make_way
-from .lexical import BM25, chunk_tokens
+from .manifest import POINTER, Contents, expected_manifest, inspect, read_manifest
+from .searchable import Index, make_index
 from .store import IndexError_, StoreFault, chroma_dir, connect  # noqa: F401  re-exported for the CLI and tests
 
-POINTER = "sales-iterable-current"
 COLLECTION_PREFIX = "si-"
+
+
 BATCH = 32
+
 
 Progress = Callable[[str], None]
 
@@ -52,73 +51,6 @@ def stderr_progress(message: str) -> None:
 
 def snapshot_path(settings: Settings) -> Path:
     return settings.data_dir / "snapshot.npz"
-
-
-# --- manifest --------------------------------------------------------------------------
-
-
-def expected_manifest(settings: Settings) -> dict[str, str]:
-    return {
-        "corpus_hash": corpus_hash(settings.corpus_dir),
-        "embedder": embedder_id(settings.embedder),
-        "chunker_version": CHUNKER_VERSION,
-    }
-
-
-def read_manifest(client) -> dict[str, Any] | None:
-    # Listing first: a missing pointer is "no index yet", while any error raised here
-    # means the store itself is broken and propagates (as a StoreFault).
-    with store.faults():
-        if POINTER not in {col if isinstance(col, str) else col.name for col in client.list_collections()}:
-            return None
-        meta = dict(client.get_collection(POINTER).metadata or {})
-    return meta if "collection" in meta else None
-
-
-def _is_current(manifest: dict[str, Any] | None, expected: dict[str, str]) -> bool:
-    return bool(manifest) and all(manifest.get(k) == v for k, v in expected.items())
-
-
-@dataclass
-class Contents:
-    """What one collection holds, checked: chunks, and vectors unless they stay on a server."""
-
-    manifest: dict[str, Any]
-    chunks: dict[str, Chunk]
-    ids: list[str]
-    vectors: np.ndarray | None
-    collection: Any
-
-
-def _inspect(client, expected: dict[str, str], dim: int | None, vectors: bool) -> tuple[str, Contents | None]:
-    """("current", contents) when the pointer names a complete, valid collection of the
-    expected build; else (what is wrong, None). Chroma faults raise StoreFault."""
-    manifest = read_manifest(client)
-    if not manifest:
-        return "missing", None
-    if not _is_current(manifest, expected):
-        return "stale", None
-    try:
-        with store.faults():
-            collection = client.get_collection(manifest["collection"])
-            data = collection.get(include=["documents", "metadatas"] + (["embeddings"] if vectors else []))
-    except StoreFault as fault:
-        if fault.gone:
-            return "incomplete (its collection is gone)", None
-        raise
-    ids = list(data["ids"])
-    chunks = snapshot.typed_chunks({cid: {**(meta or {}), "text": doc}
-                                    for cid, doc, meta in zip(ids, data["documents"], data["metadatas"])})
-    if isinstance(chunks, str):
-        return f"incomplete ({chunks})", None
-    matrix = np.asarray(data["embeddings"], dtype=np.float32) if vectors else None
-    problem = snapshot.problems(manifest, chunks, ids, matrix, dim)
-    if problem:
-        return f"incomplete ({problem})", None
-    return "current", Contents(manifest, chunks, ids, matrix, collection)
-
-
-# --- open and build --------------------------------------------------------------------
 
 
 @contextmanager
@@ -161,12 +93,12 @@ def open_index(
         path = snapshot_path(settings)
         try:
             snap = snapshot.read(path, expected, dim)
-            return _make_index(snap.manifest, snap.chunks, vectors=snap.vectors, ids=snap.ids)
+            return make_index(snap.manifest, snap.chunks, vectors=snap.vectors, ids=snap.ids)
         except snapshot.Unusable as why:
             if why.damaged:
                 progress(f"the index snapshot {path} is unusable ({why}); reading the index store instead")
     try:
-        state, contents = _inspect(connect(settings), expected, dim, vectors=not settings.chroma_url)
+        state, contents = inspect(connect(settings), expected, dim, vectors=not settings.chroma_url)
         if contents is not None and not settings.chroma_url and (damage := store.integrity(settings)):
             state, contents = f"damaged ({damage})", None
     except StoreFault as fault:
@@ -212,7 +144,7 @@ def _heal(settings: Settings, progress: Progress, embedder: Embedder | None, exp
             if not settings.chroma_url and (damage := store.integrity(settings)):
                 raise StoreFault(store.Damaged(f"SQLite integrity check: {damage}"))
             if not force:
-                _, contents = _inspect(client, expected, dim, vectors=not settings.chroma_url)
+                _, contents = inspect(client, expected, dim, vectors=not settings.chroma_url)
                 if contents is not None:
                     return _finish(settings, progress, embedder, contents)
             return _finish(settings, progress, embedder, _build_into(client, settings, progress, embedder, expected))
@@ -289,14 +221,14 @@ def _finish(settings: Settings, progress: Progress, embedder: Embedder | None, c
     whatever later happens to the collection) and saved as the snapshot. Server: queried
     there, re-resolving the pointer if its collection disappears."""
     if settings.chroma_url:
-        index = _make_index(contents.manifest, contents.chunks, collection=contents.collection)
+        index = make_index(contents.manifest, contents.chunks, collection=contents.collection)
         index.reopen = lambda: open_index(settings, progress, embedder, use_snapshot=False)
         return index
     problem = snapshot.write(snapshot_path(settings), snapshot.Snapshot(
         contents.manifest, contents.chunks, contents.vectors, contents.ids))
     if problem:
         progress(f"(could not save the index snapshot in {settings.data_dir}: {problem}; searches start slower)")
-    return _make_index(contents.manifest, contents.chunks, vectors=contents.vectors, ids=contents.ids)
+    return make_index(contents.manifest, contents.chunks, vectors=contents.vectors, ids=contents.ids)
 
 
 def _open_copy(settings: Settings, progress: Progress, embedder: Embedder | None, expected: dict[str, str],
@@ -307,7 +239,7 @@ def _open_copy(settings: Settings, progress: Progress, embedder: Embedder | None
         raise IndexError_(f"there is no index at {location} and none can be built there ({fault.reason}): "
                           f"make {settings.data_dir} writable or free some space, then run `sales-iterable index`")
     try:
-        state, contents = store.read_copy(settings, lambda client: _inspect(client, expected, dim, vectors=True))
+        state, contents = store.read_copy(settings, lambda client: inspect(client, expected, dim, vectors=True))
     except (StoreFault, OSError) as exc:
         raise IndexError_(f"cannot open the index at {location} ({fault.reason}) nor read a copy of it "
                           f"({getattr(exc, 'reason', None) or exc}); make {settings.data_dir} writable or free "
@@ -320,65 +252,6 @@ def _open_copy(settings: Settings, progress: Progress, embedder: Embedder | None
 
 def _server_failed(settings: Settings, fault: StoreFault) -> IndexError_:
     return IndexError_(f"the Chroma server at {settings.chroma_url} failed ({fault.reason})")
-
-
-@dataclass
-class Index:
-    manifest: dict[str, Any]
-    chunks: dict[str, Chunk]
-    lexical: BM25  # keyed by unit ("studio.3"): both languages of a pair in one document
-    collection: Any = None  # dense search on a Chroma server...
-    vectors: np.ndarray | None = None  # ...or in memory (the embedded store's contents)
-    ids: list[str] | None = None
-    # Server mode: opens the current index again when this one's collection is gone
-    # (another process rebuilt twice since this one opened it).
-    reopen: Callable[[], "Index"] | None = None
-
-    @cached_property
-    def lexical_by_lang(self) -> dict[str, BM25]:
-        """One BM25 per language, without pairing: built only when a benchmark measures
-        what pairing adds, never on the search path."""
-        docs: dict[str, dict[str, list[str]]] = defaultdict(dict)
-        for chunk in self.chunks.values():
-            docs[chunk.lang][chunk.unit] = chunk_tokens(chunk)
-        return {lang: BM25(d) for lang, d in docs.items()}
-
-    def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) for the n nearest chunks."""
-        n = min(n, len(self.chunks))
-        if self.vectors is not None and self.ids is not None:
-            sims = self.vectors @ vector.astype(np.float32)
-            top = np.argpartition(-sims, n - 1)[:n]
-            top = top[np.argsort(-sims[top], kind="stable")]
-            return [(self.ids[i], float(sims[i])) for i in top]
-        try:
-            with store.faults():
-                result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
-        except StoreFault as fault:
-            fresh = self.reopen() if self.reopen is not None else None
-            if fresh is None or fresh.manifest["collection"] == self.manifest["collection"]:
-                raise IndexError_(f"cannot query the index collection {self.manifest['collection']} "
-                                  f"({fault.reason})") from None
-            self._become(fresh)
-            return self.dense(vector, n)
-        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
-
-    def _become(self, other: "Index") -> None:
-        """Take over another Index's contents in place, so whoever holds this one (a
-        Retriever, a chat session) searches the new build from now on."""
-        self.__dict__.pop("lexical_by_lang", None)
-        self.manifest, self.chunks, self.lexical = other.manifest, other.chunks, other.lexical
-        self.collection, self.vectors, self.ids = other.collection, other.vectors, other.ids
-
-
-def _make_index(manifest: dict[str, Any], chunks: dict[str, Chunk], **dense: Any) -> Index:
-    docs: dict[str, list[str]] = defaultdict(list)
-    for chunk in chunks.values():
-        docs[chunk.unit].extend(chunk_tokens(chunk))
-    return Index(manifest=manifest, chunks=chunks, lexical=BM25(dict(docs)), **dense)
-
-
-# --- check ----------------------------------------------------------------------------
 
 
 def status(settings: Settings) -> dict[str, Any]:
@@ -395,12 +268,12 @@ def status(settings: Settings) -> dict[str, Any]:
         else:
             client = connect(settings)
             manifest = read_manifest(client)
-            state, _ = _inspect(client, expected, dim, vectors=local)
+            state, _ = inspect(client, expected, dim, vectors=local)
     except StoreFault as fault:
         if local and (fault.write_failure or store.cannot_write(settings)):
             try:
                 manifest, (state, _) = store.read_copy(settings, lambda client: (
-                    read_manifest(client), _inspect(client, expected, dim, vectors=True)))
+                    read_manifest(client), inspect(client, expected, dim, vectors=True)))
             except (StoreFault, OSError) as again:
                 state = f"unreadable ({getattr(again, 'reason', None) or again})"
         else:

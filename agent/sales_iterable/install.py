@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .files import UnsafePathError, atomic_write
+from .skill import frontmatter
 from .skill_reference import REFERENCES, render_references, with_toc
 
 RECORD = ".sales-iterable-install.json"
@@ -37,6 +38,7 @@ SEARCH = "sales-iterable search --json"
 BARE_PATH = "/usr/bin:/bin"
 CHECK_TIMEOUT = 300  # the first search builds the index
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_RULE_LINE = re.compile(r"^allowed-tools:.*$", re.M)  # the first is the front matter's: it comes first
 # Characters Claude Code's allowed-tools parsing or rule matching treats specially.
 _RULE_SPECIAL = re.compile(r"[*()\\]")
 
@@ -113,13 +115,20 @@ def _yaml_value(text: str) -> str:
 
 def render_skill_md(source_text: str, corpus_dir: Path, command: str) -> str:
     """The installed SKILL.md: the table of contents regenerated, the search command and
-    its allowed-tools rule pointing at `command`."""
+    its allowed-tools rule pointing at `command`. The rule's line is rewritten in place (the
+    rest of the file stays as written), and the result is read back with the YAML parser:
+    what Claude Code will read must be exactly the rule."""
     text = with_toc(source_text, corpus_dir)
-    rule_line = re.compile(r"^allowed-tools:.*$", re.M)
-    if not rule_line.search(text) or SEARCH not in rule_line.sub("", text):
+    meta, body = frontmatter(text)
+    rule = meta.get("allowed-tools")
+    if not isinstance(rule, str) or SEARCH not in rule or SEARCH not in body:
         raise InstallError(f"the skill's SKILL.md lost its allowed-tools rule or its `{SEARCH}` command; reinstall sales-iterable")
-    text = text.replace(SEARCH, command)
-    return rule_line.sub(lambda _: f"allowed-tools: {_yaml_value(permission_rule(command))}", text, count=1)
+    text = _RULE_LINE.sub(lambda _: f"allowed-tools: {_yaml_value(permission_rule(command))}", text.replace(SEARCH, command),
+                          count=1)
+    if frontmatter(text)[0].get("allowed-tools") != permission_rule(command):
+        raise InstallError(f"the path {command!r} cannot be written as the skill's allowed-tools rule; install "
+                           "sales-iterable under a plainer path")
+    return text
 
 
 def check_search(command: str, skill_dir: Path, timeout: float = CHECK_TIMEOUT) -> str | None:

@@ -22,7 +22,8 @@ from .config import Settings
 from .corpus import Phrasing, load_glossary, load_phrasings
 from .embed import Embedder, embedder_for
 from .embedcache import embedded
-from .index import Index, Progress, open_index, stderr_progress
+from .index import Progress, open_index, stderr_progress
+from .searchable import Index
 from .language import Lang, detect_language, other, word_pattern
 from .lexical import BM25, chunk_tokens, lexical_tokens
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from .corpus import CorpusError
+from .corpus import tsv_rows
 from .embedcache import embedded
 from .language import any_word as _any
 
@@ -214,15 +214,9 @@ def is_follow_up(question: str) -> bool:
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
-    pairs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 2 or not fields[0].startswith(("route:", "goal:")) or not fields[1].strip():
-            raise CorpusError(f"{path}:{lineno}: expected 'route:<target>|goal:<goal><TAB>example question'")
-        pairs.append((fields[0].strip(), fields[1].strip()))
-    return pairs
+    rows = tsv_rows(path, lambda f: len(f) == 2 and f[0].startswith(("route:", "goal:")) and bool(f[1].strip()),
+                    "route:<target>|goal:<goal><TAB>example question")
+    return [(label.strip(), text.strip()) for label, text in rows]
 
 
 class Classifier:
