@@ -41,10 +41,24 @@ def tool_use(name: str, input: Any, id: str = "toolu_01") -> dict[str, Any]:
     return {"type": "tool_use", "id": id, "name": name, "input": input}
 
 
-def message(*blocks: dict[str, Any], stop_reason: str | None = None) -> tuple[int, dict[str, Any]]:
+def thinking(value: str = "", signature: str = "sig-0123") -> dict[str, Any]:
+    """A thinking block as the default model sends it (display "omitted": empty text, a signature)."""
+    return {"type": "thinking", "thinking": value, "signature": signature}
+
+
+def redacted_thinking(data: str = "opaque-0123") -> dict[str, Any]:
+    return {"type": "redacted_thinking", "data": data}
+
+
+USAGE = {"input_tokens": 10, "output_tokens": 5}
+
+
+def message(*blocks: dict[str, Any], stop_reason: str | None = None, stop_details: dict[str, Any] | None = None,
+            stop_sequence: str | None = None, usage: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     stop = stop_reason or ("tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn")
     return 200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "stub-model", "content": list(blocks),
-                 "stop_reason": stop, "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 5}}
+                 "stop_reason": stop, "stop_sequence": stop_sequence, "stop_details": stop_details,
+                 "usage": usage or dict(USAGE)}
 
 
 def error(status: int, kind: str = "api_error") -> tuple[int, dict[str, Any]]:
@@ -75,7 +89,12 @@ def trickle(reply: tuple[int, dict[str, Any]], seconds: float, pieces: int = 200
 
 
 def _sse(body: dict[str, Any]) -> bytes:
-    events = [("message_start", {"type": "message_start", "message": {**body, "content": [], "stop_reason": None}})]
+    """`body` as the API streams it: the stop reason, its details and the output count
+    arrive only in message_delta, as they do from the API."""
+    usage = body.get("usage") or {}
+    start_usage = {**usage, "output_tokens": 1}
+    events = [("message_start", {"type": "message_start", "message": {
+        **body, "content": [], "stop_reason": None, "stop_details": None, "stop_sequence": None, "usage": start_usage}})]
     for i, block in enumerate(body["content"]):
         if block["type"] == "text":
             events.append(("content_block_start", {"type": "content_block_start", "index": i,
@@ -83,16 +102,32 @@ def _sse(body: dict[str, Any]) -> bytes:
             for piece in [block["text"][j:j + 7] for j in range(0, len(block["text"]), 7)]:
                 events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
                                                        "delta": {"type": "text_delta", "text": piece}}))
-        else:
+        elif block["type"] == "thinking":
+            events.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                                   "content_block": {"type": "thinking", "thinking": "",
+                                                                     "signature": ""}}))
+            if block["thinking"]:
+                events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                       "delta": {"type": "thinking_delta",
+                                                                 "thinking": block["thinking"]}}))
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                   "delta": {"type": "signature_delta",
+                                                             "signature": block["signature"]}}))
+        elif block["type"] == "tool_use":
             events.append(("content_block_start", {"type": "content_block_start", "index": i,
                                                    "content_block": {**block, "input": {}}}))
             events.append(("content_block_delta", {"type": "content_block_delta", "index": i,
                                                    "delta": {"type": "input_json_delta",
                                                              "partial_json": json.dumps(block["input"])}}))
+        else:  # redacted_thinking, and anything else, arrives whole
+            events.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                                   "content_block": block}))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
-    events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": body["stop_reason"],
-                                                                         "stop_sequence": None},
-                                     "usage": {"output_tokens": 5}}))
+    events.append(("message_delta", {"type": "message_delta",
+                                     "delta": {"stop_reason": body["stop_reason"],
+                                               "stop_sequence": body.get("stop_sequence"),
+                                               "stop_details": body.get("stop_details")},
+                                     "usage": {"output_tokens": usage.get("output_tokens", 5)}}))
     events.append(("message_stop", {"type": "message_stop"}))
     return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
 

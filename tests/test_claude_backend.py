@@ -7,8 +7,12 @@ import anthropic
 import pytest
 
 from sales_iterable.backends import claude
+from pydantic import ValidationError
+
+from sales_iterable.answer import Usage
 from sales_iterable.backends.claude import ClaudeConfig, ClaudeError
-from stub_anthropic import Raw, StubAnthropic, error, message, pings, stall, text, tool_use, trickle
+from stub_anthropic import (Raw, StubAnthropic, error, message, pings, redacted_thinking, stall, text, thinking,
+                            tool_use, trickle)
 
 FAKE_KEY = "sk-ant-test-0123456789abcdef"
 
@@ -248,19 +252,196 @@ def test_a_malformed_200_reply_is_a_claude_error(stub, client, retriever, body, 
                       on_text=(lambda piece: None) if streaming else None)
 
 
-@pytest.mark.fault("fallback")
-@pytest.mark.parametrize("cut", ["prose", "submission"])
-@pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
-def test_a_reply_cut_off_at_max_tokens_is_never_an_answer(stub, client, retriever, cut, streaming):
-    block = text("Studio is the journey builder. To build a welcome jour") if cut == "prose" else _submit()
-    stub.script.append(message(block, stop_reason="max_tokens"))
-    with pytest.raises(ClaudeError, match="cut off at the 2000-token limit"):
-        claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client,
-                      on_text=(lambda piece: None) if streaming else None)
+# --- every stop_reason (issue 11) --------------------------------------------------------
+
+STREAMING = pytest.mark.parametrize("streaming", [False, True], ids=["create", "stream"])
+
+
+def _ask(client, retriever, streaming, config=None, question="What is Studio?"):
+    return claude.answer(question, retriever, config or ClaudeConfig(), client=client,
+                         on_text=(lambda piece: None) if streaming else None)
+
+
+@STREAMING
+def test_end_turn_with_prose_is_the_answer_and_an_empty_one_is_an_error(stub, client, retriever, streaming):
+    stub.script.append(message(text("Studio is Iterable's journey builder."), stop_reason="end_turn"))
+    assert _ask(client, retriever, streaming).answer == "Studio is Iterable's journey builder."
+    stub.script.append(message(stop_reason="end_turn"))
+    with pytest.raises(ClaudeError, match="ended without an answer"):
+        _ask(client, retriever, streaming)
+
+
+@STREAMING
+def test_stop_sequence_ends_a_reply_like_end_turn(stub, client, retriever, streaming):
+    stub.script.append(message(text("Studio builds journeys."), stop_reason="stop_sequence", stop_sequence="###"))
+    assert _ask(client, retriever, streaming).answer == "Studio builds journeys."
+    stub.script.append(message(_submit(), stop_reason="stop_sequence", stop_sequence="###"))
+    assert _ask(client, retriever, streaming).answer.startswith("See the Studio")
+
+
+@STREAMING
+def test_tool_use_sends_thinking_back_unchanged_then_only_tool_results(stub, client, retriever, streaming):
+    reasoning = [thinking("", signature="sig-first-turn"), redacted_thinking("opaque-blob"),
+                 thinking("I should search.", signature="sig-second")]
+    stub.script.extend([
+        message(*reasoning, tool_use("search_reference", {"query": "welcome journey"}), stop_reason="tool_use"),
+        message(thinking("", signature="sig-last"), _submit()),
+    ])
+    answer = _ask(client, retriever, streaming)
+    assert answer.answer.startswith("See the Studio")
+    sent = stub.requests[1]["messages"]
+    assert sent[-2]["role"] == "assistant" and sent[-2]["content"][:3] == reasoning  # every field, in order
+    assert sent[-2]["content"][3]["type"] == "tool_use"
+    assert sent[-1]["role"] == "user" and {b["type"] for b in sent[-1]["content"]} == {"tool_result"}
 
 
 @pytest.mark.fault("fallback")
-def test_a_refusal_is_not_an_answer(stub, client, retriever):
-    stub.script.append(message(text("I can't help with that."), stop_reason="refusal"))
-    with pytest.raises(ClaudeError, match="declined"):
-        claude.answer("What is Studio?", retriever, ClaudeConfig(), client=client)
+@STREAMING
+def test_max_tokens_in_prose_is_continued_never_accepted(stub, client, retriever, streaming):
+    stub.script.extend([
+        message(thinking(), text("Studio is the journey builder. To build a welcome jour"), stop_reason="max_tokens"),
+        message(text("ney, open Studio and add a trigger."), stop_reason="end_turn"),
+    ])
+    answer = _ask(client, retriever, streaming)
+    assert answer.answer == "Studio is the journey builder. To build a welcome journey, open Studio and add a trigger."
+    first, second = stub.requests
+    assert second["messages"][:-2] == first["messages"]
+    partial, nudge = second["messages"][-2:]
+    assert partial == {"role": "assistant", "content": [thinking(), text(
+        "Studio is the journey builder. To build a welcome jour")]}
+    assert nudge == {"role": "user", "content": claude.CONTINUE}  # no prefill: a new user turn
+
+
+@pytest.mark.fault("fallback")
+@STREAMING
+@pytest.mark.parametrize("cut", ["tool call", "thinking"])
+def test_max_tokens_elsewhere_is_asked_again_once_with_a_larger_limit(stub, client, retriever, streaming, cut):
+    truncated = (tool_use("submit_answer", {"answer": "See the Stu"}, id="toolu_cut") if cut == "tool call"
+                 else thinking("", signature="sig-cut"))
+    stub.script.extend([message(text("Let me answer."), truncated, stop_reason="max_tokens"), message(_submit())])
+    answer = _ask(client, retriever, streaming)
+    assert answer.answer.startswith("See the Studio")  # the cut submission was never taken
+    first, second = stub.requests
+    assert (first["max_tokens"], second["max_tokens"]) == (8000, 16000)
+    assert second["messages"] == first["messages"]  # the partial reply is not sent back
+    stub.script.extend([message(truncated, stop_reason="max_tokens")] * 2)
+    stub.requests.clear()
+    with pytest.raises(ClaudeError, match="cut off at the 16000-token limit"):
+        _ask(client, retriever, streaming)
+    assert len(stub.requests) == 2  # retried once, then a clear failure
+
+
+@pytest.mark.fault("fallback")
+@STREAMING
+def test_a_full_context_window_is_never_an_answer(stub, client, retriever, streaming):
+    stub.script.append(message(_submit(), stop_reason="model_context_window_exceeded"))
+    with pytest.raises(ClaudeError, match="filled the model's context window"):
+        _ask(client, retriever, streaming)
+    assert len(stub.requests) == 1
+
+
+@STREAMING
+def test_pause_turn_sends_the_content_back_as_it_is(stub, client, retriever, streaming):
+    paused = [thinking("", signature="sig-paused"), text("Still working.")]
+    stub.script.extend([message(*paused, stop_reason="pause_turn"), message(_submit())])
+    assert _ask(client, retriever, streaming).answer.startswith("See the Studio")
+    first, second = stub.requests
+    assert second["messages"] == [*first["messages"], {"role": "assistant", "content": paused}]
+
+
+def test_pause_turns_count_against_the_turn_cap(stub, client, retriever):
+    stub.script.extend([message(text("Still working."), stop_reason="pause_turn")] * 5)
+    with pytest.raises(ClaudeError, match="no answer after 2 tool turns"):
+        _ask(client, retriever, False, ClaudeConfig(max_tool_turns=2))
+    assert len(stub.requests) == 3
+
+
+@pytest.mark.fault("terminal")
+@STREAMING
+def test_a_refusal_is_a_clear_error_with_its_category(stub, client, retriever, streaming, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    details = {"type": "refusal", "category": "cyber",
+               "explanation": f"Declined\x1b]0;owned\x07 (key {FAKE_KEY})."}
+    stub.script.append(message(text("I can't help with"), stop_reason="refusal", stop_details=details))
+    with pytest.raises(ClaudeError) as refused:
+        _ask(client, retriever, streaming)
+    assert str(refused.value) == "Claude declined to answer (refusal, category cyber): Declined (key [redacted])."
+    stub.script.append(message(stop_reason="refusal"))  # no details at all
+    with pytest.raises(ClaudeError, match=r"^Claude declined to answer \(refusal\)$"):
+        _ask(client, retriever, streaming)
+
+
+@pytest.mark.fault("fallback")
+def test_a_refused_turn_falls_back_and_is_not_kept_in_the_conversation(stub, retriever, use_settings, monkeypatch):
+    import io
+
+    from sales_iterable.repl import Repl
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", stub.url)
+    refusal = message(text("I can't"), stop_reason="refusal", stop_details={"type": "refusal", "category": "bio"})
+    stub.script.extend([refusal, refusal])
+
+    def chat(backend, *lines):
+        repl = Repl(use_settings, backend=backend, out=io.StringIO(), err=io.StringIO())
+        repl.retriever = retriever
+        pending = list(lines)
+
+        def read(prompt):
+            if not pending:
+                raise EOFError
+            return pending.pop(0)
+
+        repl.loop(read=read)
+        return repl
+
+    named = chat("claude", "What is Studio?")
+    assert named.session.turns == [] and "refusal, category bio" in named.out.getvalue()
+    auto = chat("auto", "What is Studio?")
+    assert "answering offline instead" in auto.err.getvalue()
+    assert len(auto.session.turns) == 1 and auto.session.answer.backend == "offline"
+    assert "I can't" not in auto.session.turns[0].answer
+
+
+@pytest.mark.fault("fallback")
+@STREAMING
+def test_an_unknown_stop_reason_is_an_error_never_an_answer(stub, client, retriever, streaming):
+    stub.script.append(message(_submit(), stop_reason="something_new"))
+    with pytest.raises(ClaudeError, match="does not know \\('something_new'\\)"):
+        _ask(client, retriever, streaming)
+
+
+# --- settings and usage (issue 11) --------------------------------------------------------
+
+def test_requests_follow_the_default_models_guidance(stub, client, retriever, monkeypatch):
+    stub.script.append(message(_submit()))
+    _ask(client, retriever, False)
+    sent = stub.requests[0]
+    assert sent["model"] == "claude-sonnet-5-5" and sent["max_tokens"] == 8000
+    assert sent["output_config"] == {"effort": "medium"}
+    # adaptive thinking is the model's default; disabled/budgets, forced tools and sampling are refused
+    assert not {"thinking", "tool_choice", "temperature", "top_p", "top_k"} & set(sent)
+    monkeypatch.setenv("SALES_ITERABLE_CLAUDE_EFFORT", "default")  # for a model without effort levels
+    stub.script.append(message(_submit()))
+    _ask(client, retriever, False, ClaudeConfig())
+    assert "output_config" not in stub.requests[1]
+    monkeypatch.setenv("SALES_ITERABLE_CLAUDE_EFFORT", "extreme")
+    with pytest.raises(ValidationError, match="effort"):
+        ClaudeConfig()
+
+
+@STREAMING
+def test_usage_is_summed_over_every_request_of_an_answer(stub, client, retriever, streaming):
+    stub.script.extend([
+        message(tool_use("search_reference", {"query": "push"}), tool_use("search_reference", {"query": "APNs"}, "t2"),
+                usage={"input_tokens": 120, "output_tokens": 40, "cache_creation_input_tokens": 2600,
+                       "cache_read_input_tokens": 0}),
+        message(text("Studio is the journey b"), stop_reason="max_tokens",
+                usage={"input_tokens": 900, "output_tokens": 8000, "cache_creation_input_tokens": None,
+                       "cache_read_input_tokens": 2600}),
+        message(_submit(), usage={"input_tokens": 950, "output_tokens": 60, "cache_read_input_tokens": 2600}),
+    ])
+    usage = _ask(client, retriever, streaming).usage
+    assert usage == Usage(requests=3, tool_calls=3, input_tokens=1970, output_tokens=8100,
+                          cache_read_tokens=5200, cache_write_tokens=2600)
+    assert usage.total_tokens == 1970 + 8100 + 5200 + 2600

@@ -135,8 +135,10 @@ def test_ask_json_contract_offline(env, capsys):
     captured = capsys.readouterr()
     assert "no ANTHROPIC_API_KEY" in captured.err and captured.err.count("\n") == 1
     answer = json.loads(captured.out)
-    assert set(answer) == {"answer", "assumptions", "clarifying_questions", "route", "sources", "language", "backend"}
+    assert set(answer) == {"answer", "assumptions", "clarifying_questions", "route", "sources", "language", "backend",
+                           "usage"}
     assert answer["backend"] == "offline" and answer["language"] == "en" and answer["route"] is None
+    assert answer["usage"] is None  # no model was called
     assert len(answer["clarifying_questions"]) <= 2
     assert all(set(s) == {"id", "section"} for s in answer["sources"])
     assert "experiments" in {s["section"] for s in answer["sources"]}
@@ -183,6 +185,8 @@ def test_ask_claude_through_the_cli_and_auto_fallback(env, capsys, monkeypatch):
         assert main(["ask", "--backend", "claude", "--json", "What is Studio?"]) == 0
         answer = json.loads(capsys.readouterr().out)
         assert answer["backend"] == "claude" and len(answer["clarifying_questions"]) == 2
+        assert answer["usage"] == {"requests": 1, "tool_calls": 1, "input_tokens": 10, "output_tokens": 5,
+                                   "cache_read_tokens": 0, "cache_write_tokens": 0}
         stub.script.extend([error(500)] * 3)
         assert main(["ask", "--json", "What is Studio?"]) == 0  # auto: falls back
         captured = capsys.readouterr()
@@ -327,12 +331,14 @@ def test_auto_falls_back_on_a_malformed_200_reply(api, capsys, body):
 
 @pytest.mark.fault("fallback")
 def test_a_truncated_reply_is_never_printed_as_an_answer(api, capsys):
-    cut = message(text("To build a welcome journey, open Studio and"), stop_reason="max_tokens")
-    api.script.append(cut)
+    # cut inside the submission, and again when asked once more with a larger limit
+    cut = message(tool_use("submit_answer", {"answer": "To build a welcome journey, open Studio and"}),
+                  stop_reason="max_tokens")
+    api.script.extend([cut, cut])
     assert main(["ask", "--backend", "claude", "How do I build a welcome journey?"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "cut off" in captured.err and captured.err.count("\n") == 1
-    api.script.append(cut)
+    api.script.extend([cut, cut])
     assert main(["ask", "--json", "How do I build a welcome journey?"]) == 0
     captured = capsys.readouterr()
     assert "cut off" in captured.err and json.loads(captured.out)["backend"] == "offline"

@@ -15,6 +15,7 @@ from sales_iterable.evalcases import Assertion, Case, CaseFileError, load_case_f
 from sales_iterable.grading import check_assertion, grade, summarize
 from sales_iterable.answer import Answer, Route
 from stub_anthropic import StubAnthropic, message, tool_use
+from stub_anthropic import text as stub_text
 
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "evals"
@@ -404,12 +405,36 @@ def test_record_then_replay_then_judge(env, tmp_path, capsys, monkeypatch):
                      "--json"]) == 0
         judged = json.loads(capsys.readouterr().out)
         request = stub.requests[0]
-        assert request["tool_choice"] == {"type": "tool", "name": "record_grades"}
+        assert "tool_choice" not in request  # the default model refuses forced tool use
+        offered = request["tools"][0]
+        assert offered["name"] == "record_grades" and offered["strict"] is True
+        assert offered["input_schema"]["additionalProperties"] is False
+        assert "calling the `record_grades` tool" in request["messages"][0]["content"]
         assert "friendly and concise" in request["messages"][0]["content"]
     # delay, tone (judged), must-not-route and the question count
     assert judged["per_case"]["c1"]["ungraded"] == 0 and judged["per_case"]["c1"]["passed"] == 4
     grading = json.loads((_run_dir(tmp_path / "r3", "c1") / "grading.json").read_text())
     assert any(e["evidence"].startswith("judge:") for e in grading["expectations"])
+
+
+@pytest.mark.parametrize("reply", ["prose", "refusal", "cut off"])
+def test_a_judge_reply_without_a_whole_verdict_grades_nothing(reply):
+    import anthropic
+
+    from sales_iterable.judge import judge_assertions
+
+    case = Case(id="j", prompt="How do I add a delay?", assertions=[Assertion(name="tone", description="friendly")])
+    verdict = {"grades": [{"name": "tone", "passed": True, "evidence": "short"}]}
+    with StubAnthropic() as stub:
+        stub.script.append({
+            "prose": message(stub_text("The tone check passes: it is friendly.")),
+            "refusal": message(stub_text("No."), stop_reason="refusal"),
+            "cut off": message(tool_use("record_grades", verdict), stop_reason="max_tokens"),
+        }[reply])
+        client = anthropic.Anthropic(base_url=stub.url, api_key=KEY, max_retries=0)
+        assert judge_assertions(client, case, _answer()) == {}
+        stub.script.append(message(tool_use("record_grades", verdict)))
+        assert judge_assertions(client, case, _answer()) == {"tone": (True, "short")}
 
 
 def test_replay_without_a_transcript_and_judge_without_a_key(env, tmp_path, capsys):

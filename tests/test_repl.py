@@ -221,16 +221,19 @@ def test_chat_in_a_terminal_neutralises_escapes_and_shows_link_targets(chat_env)
 
 
 @pytest.mark.fault("fallback")
-@pytest.mark.parametrize("fault", ["malformed stream", "html", "max_tokens"])
+@pytest.mark.parametrize("fault", ["malformed stream", "html", "max_tokens", "refusal"])
 def test_chat_auto_falls_back_on_any_claude_failure(chat_env, fault):
     reply = {
         "malformed stream": Raw(body=b'event: content_block_delta\ndata: {"type": "content_block_delta"}\n\n',
                                 content_type="text/event-stream"),
         "html": Raw(body=b"<html>Bad Gateway</html>", content_type="text/html"),
-        "max_tokens": message(text("To build a welcome journey, open"), stop_reason="max_tokens"),
+        # cut inside the submission, again after the retry with a larger limit
+        "max_tokens": message(_submitted("To build a welcome journey, open"), stop_reason="max_tokens"),
+        "refusal": message(text("I can't"), stop_reason="refusal"),
     }[fault]
+    per_answer = 2 if fault == "max_tokens" else 1
     with StubAnthropic() as stub:
-        stub.script.extend([reply, reply])
+        stub.script.extend([reply] * 2 * per_answer)
         auto = _piped_chat(chat_env, stub, "How do I build a welcome journey in Studio?", backend="auto")
         claude = _piped_chat(chat_env, stub, "How do I build a welcome journey in Studio?")
     assert auto.returncode == 0, auto.stderr

@@ -3,11 +3,21 @@
 The system prompt is SKILL.md (cached with cache_control); the model may call
 `search_reference` and `route_to_skill`, and finishes by calling `submit_answer`, whose
 arguments become the validated `Answer`. Every tool_use gets a tool_result; bad tool input
-and tool faults go back to the model as `is_error` results; the loop has a cap on tool
-turns and on consecutive faults. Retries are the SDK's own; one deadline bounds the whole
-answer (every attempt, retry and tool turn). Any failure, a reply that cannot be read or
-one cut off at max_tokens included, is a `ClaudeError`, so `auto` can fall back on it.
-Streamed text is redacted as it streams; the `Answer` redacts itself when it is made.
+and tool faults go back to the model as `is_error` results; the loop has a cap on turns
+and on consecutive faults. Retries are the SDK's own; one deadline bounds the whole
+answer (every attempt, retry and tool turn). Any failure is a `ClaudeError`, so `auto`
+can fall back on it. Streamed text is redacted as it streams; the `Answer` redacts itself
+when it is made, and carries the `Usage` of every request made for it.
+
+Every `stop_reason` has one rule (`_converse`): `end_turn`, `stop_sequence` and `tool_use`
+hand the content on; `max_tokens` is never an answer (a cut in prose is continued, a cut
+anywhere else is asked again once with a larger limit); `pause_turn` sends the content back
+as it is; `refusal`, `model_context_window_exceeded` and any value this code does not know
+are a ClaudeError. Settings follow the guidance for the default model (claude-sonnet-5-5):
+no `thinking` field (adaptive thinking, its default, since `disabled` and budgets are
+refused), effort `medium`, `max_tokens` sized for thinking plus the answer and kept under
+the SDK's non-streaming ceiling, no `tool_choice` (forced tool use is refused) and no
+sampling parameters; thinking blocks go back to the API unchanged within a turn.
 
 `ClaudeBackend` is this loop behind the `Backend` protocol; it alone reads ANTHROPIC_API_KEY.
 """
@@ -16,25 +26,45 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from ..answer import Answer
+from ..answer import Answer, Usage
 from ..deadline import Deadline, DeadlineExceeded, time_limit
 from ..language import Lang
 from ..retrieve import Retriever
-from ..safety import StreamRedactor
+from ..safety import StreamRedactor, redact, terminal_safe
 from ..tools import Tool
 from .base import BackendError, ConfigError, Options, Turn
 from .conversation import ToolSession, prepare, system_prompt
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
+# The SDK wants streaming above this max_tokens on a call without its own timeout; every
+# call here passes one, but a non-streamed call is kept under it all the same.
+NON_STREAMING_CEILING = 21_333
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+CONTINUE = "Please continue from where you left off."
+
+
+def _effort_from_env() -> str | None:
+    """SALES_ITERABLE_CLAUDE_EFFORT: unset means medium; `default` (or empty) sends none,
+    for a model that takes no effort setting."""
+    value = os.environ.get("SALES_ITERABLE_CLAUDE_EFFORT")
+    if value is None:
+        return "medium"
+    return None if value.strip().lower() in ("", "default") else value.strip().lower()
 
 
 class ClaudeConfig(BaseModel):
     model: str = Field(default_factory=lambda: os.environ.get("SALES_ITERABLE_MODEL") or DEFAULT_MODEL)
-    max_tokens: int = 2000
+    # Thinking tokens count toward max_tokens, and the default model thinks unless told not
+    # to (it refuses `disabled`): room for the thinking and the answer.
+    max_tokens: int = Field(default=8000, ge=1, le=NON_STREAMING_CEILING)
+    # A reply cut anywhere but in prose is asked for again, once, with this limit.
+    retry_max_tokens: int = Field(default=16000, ge=1, le=NON_STREAMING_CEILING)
+    # medium: the guidance for tool-use loops and chat on the default model (its own default is high).
+    effort: Effort | None = Field(default_factory=_effort_from_env, validate_default=True)
     max_tool_turns: int = 6
     max_consecutive_faults: int = 3
     timeout: float = 60.0  # one HTTP attempt
@@ -45,6 +75,16 @@ class ClaudeConfig(BaseModel):
         validate_default=True, gt=0, le=24 * 3600, allow_inf_nan=False,
     )
     budget_tokens: int = 1800
+
+    @model_validator(mode="after")
+    def _retry_is_larger(self) -> "ClaudeConfig":
+        self.retry_max_tokens = max(self.retry_max_tokens, self.max_tokens)
+        return self
+
+    def request_settings(self) -> dict[str, Any]:
+        """What every request of an answer sends besides the conversation; the same on
+        every turn, since a change of effort mid-loop would drop the cached prompt."""
+        return {"output_config": {"effort": self.effort}} if self.effort else {}
 
 
 class ClaudeError(BackendError):
@@ -71,19 +111,20 @@ def make_client(config: ClaudeConfig, event_hooks: dict[str, list] | None = None
 
 
 def _call(client, config: ClaudeConfig, deadline: Deadline, messages: list[dict], tools: list[Tool],
-          on_text: Callable[[str], None] | None):
+          on_text: Callable[[str], None] | None, max_tokens: int):
     if deadline.remaining() <= 0:  # off the main thread nothing else stops a late answer
         raise DeadlineExceeded()
     request = dict(
         model=config.model,
-        max_tokens=config.max_tokens,
+        max_tokens=max_tokens,
         system=system_blocks(),
         tools=[t.schema() for t in tools],
         messages=messages,
         timeout=min(config.timeout, deadline.remaining()),
+        **config.request_settings(),
     )
     if on_text is None:
-        return _checked(client.messages.create(**request), config)
+        return _checked(client.messages.create(**request))
     # A secret may be split across deltas: the redactor holds back what could be its start.
     redactor = StreamRedactor()
     with client.messages.stream(**request) as stream:
@@ -93,11 +134,12 @@ def _call(client, config: ClaudeConfig, deadline: Deadline, messages: list[dict]
         response = stream.get_final_message()
     if rest := redactor.flush():
         on_text(rest)
-    return _checked(response, config)
+    return _checked(response)
 
 
-def _checked(response: Any, config: ClaudeConfig) -> Any:
-    """`response` if it is a whole message; a ClaudeError for anything else."""
+def _checked(response: Any) -> Any:
+    """`response` if it is a whole message (whatever its stop_reason); a ClaudeError for
+    anything else."""
     # The SDK builds replies leniently: a body of the wrong shape still "parses".
     content = getattr(response, "content", None)
     if (
@@ -106,11 +148,33 @@ def _checked(response: Any, config: ClaudeConfig) -> Any:
         or not all(_whole_block(block) for block in content)
     ):
         raise ClaudeError("the Anthropic API sent a reply that is not a message")
-    if response.stop_reason == "max_tokens":
-        raise ClaudeError(f"Claude's reply was cut off at the {config.max_tokens}-token limit: no complete answer")
-    if response.stop_reason == "refusal":
-        raise ClaudeError("Claude declined to answer (refusal)")
     return response
+
+
+def _usage(response: Any) -> Usage:
+    """One request's usage; a field the API left out (or null) counts as 0."""
+    usage = getattr(response, "usage", None)
+
+    def count(name: str) -> int:
+        value = getattr(usage, name, None)
+        return value if isinstance(value, int) and value > 0 else 0
+
+    return Usage(requests=1, input_tokens=count("input_tokens"), output_tokens=count("output_tokens"),
+                 cache_read_tokens=count("cache_read_input_tokens"),
+                 cache_write_tokens=count("cache_creation_input_tokens"))
+
+
+def _shown(value: Any, limit: int = 200) -> str:
+    """Text from a reply, fit for an error message: redacted, no control characters, short."""
+    return terminal_safe(redact(str(value)))[:limit]
+
+
+def _refused(response: Any) -> ClaudeError:
+    details = getattr(response, "stop_details", None)
+    category = getattr(details, "category", None)
+    explanation = getattr(details, "explanation", None)
+    kind = f"refusal, category {_shown(category, 40)}" if category else "refusal"
+    return ClaudeError(f"Claude declined to answer ({kind})" + (f": {_shown(explanation)}" if explanation else ""))
 
 
 def _whole_block(block: Any) -> bool:
@@ -183,22 +247,56 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
         messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer}]
     messages.append({"role": "user", "content": user})
     faults = 0
+    usage = Usage()
+    max_tokens = config.max_tokens
+    cut_prose = ""  # prose written before a max_tokens cut, which the next reply continues
     for _ in range(config.max_tool_turns + 1):
-        response = _call(client, config, deadline, messages, session.tools, on_text)
-        messages.append({"role": "assistant", "content": [_block_dict(b) for b in response.content]})
+        response = _call(client, config, deadline, messages, session.tools, on_text, max_tokens)
+        usage += _usage(response)
+        blocks = [_block_dict(b) for b in response.content]
         uses = [b for b in response.content if getattr(b, "type", None) == "tool_use"]
+        match response.stop_reason:
+            case "end_turn" | "stop_sequence" | "tool_use":
+                pass  # a finished reply: its content decides, below (no stop sequences are sent)
+            case "max_tokens":
+                last = response.content[-1] if response.content else None
+                if not uses and getattr(last, "type", None) == "text" and last.text.strip():
+                    # Cut in prose: keep it and ask for the rest (a last assistant turn, prefill,
+                    # is refused by the default model, so the request is a new user turn).
+                    cut_prose += "".join(getattr(b, "text", "") for b in response.content)
+                    messages += [{"role": "assistant", "content": blocks}, {"role": "user", "content": CONTINUE}]
+                    continue
+                if max_tokens < config.retry_max_tokens:
+                    # Cut in a tool call (its input is incomplete) or while thinking: the same
+                    # request again with room to finish; the partial reply is never sent back.
+                    max_tokens = config.retry_max_tokens
+                    continue
+                raise ClaudeError(f"Claude's reply was cut off at the {max_tokens}-token limit: no complete answer")
+            case "pause_turn":
+                # The API paused its own turn: the content goes back as it is, to be resumed.
+                messages.append({"role": "assistant", "content": blocks})
+                continue
+            case "refusal":
+                raise _refused(response)
+            case "model_context_window_exceeded":
+                raise ClaudeError("Claude's reply filled the model's context window: no complete answer")
+            case unknown:
+                raise ClaudeError(f"Claude stopped for a reason this version does not know ({_shown(unknown, 60)!r})")
+        messages.append({"role": "assistant", "content": blocks})
         if not uses:
-            text = "".join(getattr(b, "text", "") for b in response.content).strip()
+            text = (cut_prose + "".join(getattr(b, "text", "") for b in response.content)).strip()
             if text:  # the model answered in prose instead of submitting: accept it
-                return session.answer({"answer": text}, lang, ClaudeBackend.name)
+                return session.answer({"answer": text}, lang, ClaudeBackend.name, usage)
             raise ClaudeError("the model ended without an answer")
+        cut_prose = ""
+        usage += Usage(tool_calls=len(uses))
         results = []
         for use in uses:
             result = session.run(use.name, use.input)
             block = {"type": "tool_result", "tool_use_id": use.id, "content": result.content}
             results.append({**block, "is_error": True} if result.is_error else block)
         if session.final is not None:
-            return session.answer(session.final, lang, ClaudeBackend.name)
+            return session.answer(session.final, lang, ClaudeBackend.name, usage)
         faults = faults + 1 if all(r.get("is_error") for r in results) else 0
         if faults >= config.max_consecutive_faults:
             raise ClaudeError(f"the model's tool calls failed {faults} times in a row")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field
 
-from ..answer import MAX_QUESTIONS, Answer, Route, Source, trim_questions
+from ..answer import MAX_QUESTIONS, Answer, Route, Source, Usage, trim_questions
 from ..language import Lang, detect_language
 from ..policy import strip_invocation
 from ..retrieve import Retriever
@@ -103,8 +103,9 @@ class ToolSession:
         except Exception as exc:  # a tool fault is the model's to see, not a crash
             return ToolResult(f"tool failed: {type(exc).__name__}: {exc}", is_error=True)
 
-    def answer(self, draft: dict[str, Any], lang: Lang, backend: str) -> Answer:
-        """The Answer a draft becomes: sources limited to passages actually searched."""
+    def answer(self, draft: dict[str, Any], lang: Lang, backend: str, usage: Usage | None = None) -> Answer:
+        """The Answer a draft becomes: sources limited to passages actually searched, and
+        `usage` what the backend's requests for it cost."""
         route = self.routed
         if draft.get("route_skill"):
             skill = draft["route_skill"]
@@ -119,4 +120,5 @@ class ToolSession:
             sources=[Source(id=i, section=seen[i]) for i in ids],
             language=lang,
             backend=backend,
+            usage=usage,
         )
