@@ -37,11 +37,7 @@ from .searchable import Index, make_index
 from .store import IndexError_, StoreFault, chroma_dir, connect  # noqa: F401  re-exported for the CLI and tests
 
 COLLECTION_PREFIX = "si-"
-
-
 BATCH = 32
-
-
 Progress = Callable[[str], None]
 
 

@@ -37,11 +37,7 @@ from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
 SEARCH_K = 8
-
-
 MAX_SUPPORT = 4  # supporting lines after the lead
-
-
 SUPPORT_COVERAGE = 0.4
 
 

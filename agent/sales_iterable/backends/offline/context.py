@@ -12,7 +12,7 @@ from ...understand import Understanding
 from .passages import is_troubleshooting
 from .wording import TEXT
 
-DETAILED_SYMPTOM = 60  # characters: a longer symptom already says what is seen  # characters: a vague question is short
+DETAILED_SYMPTOM = 60  # characters: a longer symptom already says what is seen
 
 
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,

@@ -45,8 +45,6 @@ _ZH_NAME = re.compile(
 
 
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
-
-
 _ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
 
 

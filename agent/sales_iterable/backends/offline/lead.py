@@ -17,50 +17,33 @@ from .wording import TEXT, cite
 # weighted by its rarity), plus bonuses for holding what was asked and, for a symptom,
 # for a troubleshooting entry or gotcha. Set on the tune half of evals/questions/.
 LEAD_CANDIDATES = 8
-
-
 RANK_WEIGHT = 1.0
-
-
 WORD_WEIGHT = 0.12
-
-
 KIND_BONUS = 1.0
-
-
 SYMPTOM_BONUS = 0.5
-
-
 HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
-
 
 # What a sentence looks like when it tells you what to do: a menu path, or an
 # instruction after its label ("Configure in…", "Build first journey — start with…").
 HOW_TO_QUESTION = re.compile(r"\bhow (do|can|should|would) (i|we|you)\b.*\b(set up|setup|configure|enable|turn on|"
-                               r"switch on|create|build|connect|add)\b|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)", re.I)
+                             r"switch on|create|build|connect|add)\b|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)", re.I)
 
 
 HOW_TO = re.compile(r"\S ?> ?\S|(^|[:—]\s*)(configure|set up|build|create|use|enable|start|install|connect|map|"
-                     r"define|import|turn on|配置|设置|搭建|创建|使用|开启|安装|对接|映射|定义|导入)", re.I)
+                    r"define|import|turn on|配置|设置|搭建|创建|使用|开启|安装|对接|映射|定义|导入)", re.I)
 
 
 # A passage is on topic when its embedding is clearly close, or fairly close and it shares
 # a specific word with the question.
 DENSE_CLEAR = 0.45
-
-
 DENSE_WITH_OVERLAP = 0.15
-
 
 # A supporting passage must rank nearly as well as the lead (this share of its fused
 # score) and hold this share of the question's words (weighted by rarity).
 SUPPORT_SCORE_SHARE = 0.5
 
-
 # In `relevant`, a hit among the strongest word matches: this share of the best BM25 score.
 LEXICAL_SHARE = 0.5
-
-
 _NEGATION = {
     "en": re.compile(r"\b(no|not|don't|doesn't|won't|cannot|can't|never|only)\b|n't\b", re.I),
     "zh": re.compile(r"不|无|没有|仅|只能|非"),

@@ -15,13 +15,9 @@ from .wording import TEXT, cite, topic
 
 MAX_MAP = 5  # lines of a best-effort map for a vague question
 
-
 # Asking for one specific thing ("which browsers…", "哪个接口") is short but not vague.
 _SPECIFIC = re.compile(r"\b(which|where|when|how (many|much|often|long))\b|哪个|哪些|哪里|在哪|多少|多久|几", re.I)
-
-
-VAGUE_LENGTH = {"en": 40, "zh": 12}
-
+VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
@@ -42,12 +38,8 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
 
 # Sections whose items are unrelated to each other: never read out whole.
 _MISCELLANY = {"gotchas", "getting-started", "integrations", "api-reference", "key-metrics", "pricing"}
-
-
-MAX_WALKTHROUGH = 8
-
-
-MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below the best  # a section with more items than this is not read out whole
+MAX_WALKTHROUGH = 8  # a section with more items than this is not read out whole
+MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below the best
 
 
 def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lang) -> str | None:

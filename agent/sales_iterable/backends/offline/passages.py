@@ -10,11 +10,7 @@ from ...retrieve import Hit
 # English sentences end at . ! ? followed by a space (so `data.csv` and URLs stay whole);
 # Chinese ones at their full-width marks.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。!?;])(?=\S)")
-
-
 SYMPTOM = re.compile(r"(Symptom|症状)\s*[::]")
-
-
 STEP_NUMBER = re.compile(r"^[1-9][)）]\s*")
 
 

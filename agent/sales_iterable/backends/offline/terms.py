@@ -20,10 +20,7 @@ GENERIC = frozenset(
 
 # Characters that make a Han bigram a piece of sentence frame ("户的", "能调") rather than a word.
 ZH_FRAME = frozenset("的了吗么呢吧啊呀嘛我你他她它们是和与或及等个把被就都也还这那哪怎什啥谁吧能调让给想")
-
-
 _ACRONYM = re.compile(r"\b[A-Z]{2}\b")  # EU, US, AI, IP: short, but they name things
-
 
 # A troubleshooting entry's own labels: every entry has them, so they say nothing about
 # which entry fits (the glossary adds them to questions that describe a problem).
@@ -87,9 +84,6 @@ def settles(retriever: Retriever, terms: set[str], text: str) -> bool:
 # A sentence answers what was asked only when it is about the question's subject too.
 SUBJECT_COVERAGE = 0.5
 
-
 # A yes/no answer needs a sentence that is about most of what the question asks.
 YES_NO_COVERAGE = 0.5
-
-
 UNKNOWN_WORD_WEIGHT = 1.0  # about the weight of the commonest words the reference uses
