@@ -86,7 +86,7 @@ def test_choices_on_every_face_come_from_the_registry(registry):
 def test_auto_skips_backends_without_their_key_and_says_so(registry, monkeypatch):
     monkeypatch.delitem(backends.REGISTRY, "misconfigured")
     assert backends.resolve("auto") == ["recorded", "offline"]
-    assert backends.auto_notice("auto") == "no FAKE_BACKEND_KEY set; answering recorded from the reference"
+    assert backends.auto_notice("auto") == "no FAKE_BACKEND_KEY set; the recorded backend answers"
     assert backends.auto_notice("recorded") is None
 
 

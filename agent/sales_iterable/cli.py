@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the query's)")
     search.set_defaults(func=cmd_search)
 
-    ask = sub.add_parser("ask", help="answer a question (offline unless a backend's key is set)")
+    ask = sub.add_parser("ask", help="answer a question (offline unless another backend is configured)")
     ask.add_argument("question", nargs="*", help="the question; - reads it from stdin")
     ask.add_argument("--backend", choices=backends.choices(), default=backends.AUTO,
                      help=f"{backends.AUTO} (default): {backends.auto_help()}")

@@ -2,8 +2,8 @@
 
 `REGISTRY` is the only list of backends: the CLI's and the REPL's choices, the eval's,
 and `auto` all come from it. `auto` tries the backends in registry order, skipping those
-not configured (no key), and falls back down the list, with one notice, when one fails;
-`offline` is last and always configured.
+not configured (each backend says what that takes: a key, a model), and falls back down
+the list, with one notice, when one fails; `offline` is last and always configured.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def create(name: str, options: Options = Options()) -> Backend:
 
 def auto_help() -> str:
     """`auto` in one line for --help, from the registry (no backend module imported)."""
-    return "the first backend in the order " + ", ".join(REGISTRY) + " whose key is set; on a failure, the next"
+    return "the first configured backend in the order " + ", ".join(REGISTRY) + "; on a failure, the next"
 
 
 def resolve(choice: str) -> list[str]:
@@ -65,7 +65,7 @@ def auto_notice(choice: str) -> str | None:
     chain = resolve(choice)
     if not missing or not chain:
         return None
-    return f"no {' or '.join(missing)} set; answering {chain[0]} from the reference"
+    return f"no {' or '.join(missing)} set; the {chain[0]} backend answers"
 
 
 def answer_with_fallback(

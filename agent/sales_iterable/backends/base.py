@@ -10,6 +10,7 @@ built with `Options` and raises `BackendError` for a failure `auto` may fall bac
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Protocol, Sequence
 
 if TYPE_CHECKING:  # the registry imports this module; keep `--help` from loading pydantic models
@@ -44,6 +45,15 @@ class BackendError(RuntimeError):
 class ConfigError(BackendError):
     """A backend cannot run with these settings (no usable key...): a bad setting, not a
     failure, so `auto` never falls back on it."""
+
+
+def env_key(name: str, error: type[ConfigError] = ConfigError) -> str:
+    """The key in environment variable `name` ("" when unset); `error` when it holds what
+    could never be sent as a header (non-ASCII or control characters)."""
+    key = os.environ.get(name) or ""
+    if key and not (key.isascii() and key.isprintable()):
+        raise error(f"{name} holds non-ASCII or control characters, so it cannot be an API key: check its value")
+    return key
 
 
 class Backend(Protocol):

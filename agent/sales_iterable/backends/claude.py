@@ -7,7 +7,8 @@ and tool faults go back to the model as `is_error` results; the loop has a cap o
 and on consecutive faults. Retries are the SDK's own; one deadline bounds the whole
 answer (every attempt, retry and tool turn). Any failure is a `ClaudeError`, so `auto`
 can fall back on it. Streamed text is redacted as it streams; the `Answer` redacts itself
-when it is made, and carries the `Usage` of every request made for it.
+when it is made, and carries the `Usage` of every request made for it. (What any model
+backend shares, deadline and redaction included, is in conversation.py.)
 
 Every `stop_reason` has one rule (`_converse`): `end_turn`, `stop_sequence` and `tool_use`
 hand the content on; `max_tokens` is never an answer (a cut in prose is continued, a cut
@@ -25,19 +26,18 @@ sampling parameters; thinking blocks go back to the API unchanged within a turn.
 from __future__ import annotations
 
 import os
-import time
 from typing import Any, Callable, Literal, Sequence
 
 from pydantic import BaseModel, Field, model_validator
 
 from ..answer import Answer, Usage
-from ..deadline import Deadline, DeadlineExceeded, time_limit
+from ..deadline import Deadline, DeadlineExceeded
 from ..language import Lang
 from ..retrieve import Retriever
-from ..safety import StreamRedactor, redact, terminal_safe
 from ..tools import Tool
-from .base import BackendError, ConfigError, Options, Turn
-from .conversation import ToolSession, prepare, system_prompt
+from .base import BackendError, ConfigError, Options, Turn, env_key
+from .conversation import (ToolSession, bounded, deadline_setting, messages_for, prepare, shown, streamed,
+                           system_prompt)
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 # The SDK wants streaming above this max_tokens on a call without its own timeout; every
@@ -70,10 +70,7 @@ class ClaudeConfig(BaseModel):
     timeout: float = 60.0  # one HTTP attempt
     max_retries: int = 2
     # One whole answer: every attempt, retry and tool turn (env SALES_ITERABLE_CLAUDE_DEADLINE).
-    deadline: float = Field(
-        default_factory=lambda: os.environ.get("SALES_ITERABLE_CLAUDE_DEADLINE") or 120.0,
-        validate_default=True, gt=0, le=24 * 3600, allow_inf_nan=False,
-    )
+    deadline: float = deadline_setting("SALES_ITERABLE_CLAUDE_DEADLINE")
     budget_tokens: int = 1800
 
     @model_validator(mode="after")
@@ -125,15 +122,10 @@ def _call(client, config: ClaudeConfig, deadline: Deadline, messages: list[dict]
     )
     if on_text is None:
         return _checked(client.messages.create(**request))
-    # A secret may be split across deltas: the redactor holds back what could be its start.
-    redactor = StreamRedactor()
-    with client.messages.stream(**request) as stream:
+    with streamed(on_text) as feed, client.messages.stream(**request) as stream:
         for piece in stream.text_stream:
-            if shown := redactor.feed(piece):
-                on_text(shown)
+            feed(piece)
         response = stream.get_final_message()
-    if rest := redactor.flush():
-        on_text(rest)
     return _checked(response)
 
 
@@ -164,17 +156,12 @@ def _usage(response: Any) -> Usage:
                  cache_write_tokens=count("cache_creation_input_tokens"))
 
 
-def _shown(value: Any, limit: int = 200) -> str:
-    """Text from a reply, fit for an error message: redacted, no control characters, short."""
-    return terminal_safe(redact(str(value)))[:limit]
-
-
 def _refused(response: Any) -> ClaudeError:
     details = getattr(response, "stop_details", None)
     category = getattr(details, "category", None)
     explanation = getattr(details, "explanation", None)
-    kind = f"refusal, category {_shown(category, 40)}" if category else "refusal"
-    return ClaudeError(f"Claude declined to answer ({kind})" + (f": {_shown(explanation)}" if explanation else ""))
+    kind = f"refusal, category {shown(category, 40)}" if category else "refusal"
+    return ClaudeError(f"Claude declined to answer ({kind})" + (f": {shown(explanation)}" if explanation else ""))
 
 
 def _whole_block(block: Any) -> bool:
@@ -221,20 +208,9 @@ def answer(
     Raises ClaudeError for every failure, within `config.deadline` seconds."""
     config = config or ClaudeConfig()
     client = client or make_client(config)
-    started = time.monotonic()
-    try:
-        with time_limit(config.deadline) as deadline:
-            return _converse(question, retriever, config, client, deadline, lang_override, on_text, history,
-                             use_retrieval)
-    except DeadlineExceeded:
-        raise ClaudeError(f"no answer from Claude within {config.deadline:g} s "
-                          "(the limit for one answer, retries and tool turns included)") from None
-    except ClaudeError:
-        raise
-    except Exception as exc:
-        if os.environ.get("SALES_ITERABLE_DEBUG"):
-            raise
-        raise _failure(exc, time.monotonic() - started) from None
+    return bounded(config.deadline, lambda deadline: _converse(
+        question, retriever, config, client, deadline, lang_override, on_text, history, use_retrieval),
+        who="Claude", error=ClaudeError, failure=_failure)
 
 
 def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client: Any, deadline: Deadline,
@@ -242,10 +218,7 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
               history: Sequence[Turn], use_retrieval: bool) -> Answer:
     user, lang = prepare(question, lang_override)
     session = ToolSession(retriever, config.budget_tokens, use_retrieval)
-    messages: list[dict[str, Any]] = []
-    for turn in history:
-        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer}]
-    messages.append({"role": "user", "content": user})
+    messages = messages_for(history, user)
     faults = 0
     usage = Usage()
     max_tokens = config.max_tokens
@@ -281,7 +254,7 @@ def _converse(question: str, retriever: Retriever, config: ClaudeConfig, client:
             case "model_context_window_exceeded":
                 raise ClaudeError("Claude's reply filled the model's context window: no complete answer")
             case unknown:
-                raise ClaudeError(f"Claude stopped for a reason this version does not know ({_shown(unknown, 60)!r})")
+                raise ClaudeError(f"Claude stopped for a reason this version does not know ({shown(unknown, 60)!r})")
         messages.append({"role": "assistant", "content": blocks})
         if not uses:
             text = (cut_prose + "".join(getattr(b, "text", "") for b in response.content)).strip()
@@ -319,23 +292,16 @@ class ClaudeBackend:
         self.key()
 
     @classmethod
-    def _raw_key(cls) -> str:
-        return os.environ.get(cls.key_env) or ""
-
-    @classmethod
     def configured(cls) -> bool:
-        return bool(cls._raw_key())
+        return bool(os.environ.get(cls.key_env))
 
     @classmethod
     def key(cls) -> str:
         """The API key; MissingKeyError when it is unset or could never be sent."""
-        key = cls._raw_key()
+        key = env_key(cls.key_env, MissingKeyError)
         if not key:
             raise MissingKeyError(
                 f"the claude backend needs an API key: export {cls.key_env}=... (or use --backend offline)")
-        if not (key.isascii() and key.isprintable()):  # it could not even be sent as a header
-            raise MissingKeyError(f"{cls.key_env} holds non-ASCII or control characters, so it cannot be an "
-                                  "API key: check its value")
         return key
 
     def answer(self, question: str, retriever: Retriever, *, lang: Lang | None = None, history: Sequence[Turn] = (),

@@ -1,23 +1,30 @@
 """What every model backend shares, whatever its API: the system prompt (SKILL.md and how
 to work), the tools of one answer (search, route, submit), running a tool call the model
 made (bad input and tool faults become error results the model sees, naming what is
-wrong), and the `Answer` a submitted draft becomes. A backend adds only its API's
+wrong), the `Answer` a submitted draft becomes, the one deadline that bounds an answer,
+and how text from a reply may appear in an error message. A backend adds only its API's
 message shapes and stop rules."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Callable, Iterator, NamedTuple, Sequence
 
 from pydantic import Field
 
 from ..answer import MAX_QUESTIONS, Answer, Route, Source, Usage, trim_questions
+from ..deadline import Deadline, DeadlineExceeded, time_limit
 from ..language import Lang, detect_language
 from ..policy import strip_invocation
 from ..retrieve import Retriever
+from ..safety import StreamRedactor, redact, terminal_safe
 from ..skill import load_skill, route_skill_enum
 from ..tools import Tool, ToolInputError, make_tools, tool_from_function
+from .base import BackendError, Turn
 
 INSTRUCTIONS = """
 ## How to work in this conversation
@@ -60,6 +67,65 @@ def prepare(question: str, lang: Lang | None) -> tuple[str, Lang]:
     if lang is None:
         return question, answer_lang
     return f"{question}\n\n(Answer in {'Chinese' if answer_lang == 'zh' else 'English'}.)", answer_lang
+
+
+def messages_for(history: Sequence[Turn], user: str) -> list[dict[str, Any]]:
+    """The conversation so far as alternating user and assistant messages, then the question
+    (the same plain shape in the Messages API and in chat completions)."""
+    messages: list[dict[str, Any]] = []
+    for turn in history:
+        messages += [{"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer}]
+    messages.append({"role": "user", "content": user})
+    return messages
+
+
+def deadline_setting(env: str, default: float = 120.0) -> Any:
+    """A settings field for the seconds one whole answer may take, read from `env`."""
+    return Field(default_factory=lambda: os.environ.get(env) or default,
+                 validate_default=True, gt=0, le=24 * 3600, allow_inf_nan=False)
+
+
+def bounded(seconds: float, converse: Callable[[Deadline], Answer], *, who: str, error: type[BackendError],
+            failure: Callable[[Exception, float], BackendError]) -> Answer:
+    """`converse(deadline)` within one deadline for the whole answer (every attempt, retry
+    and tool turn). Every failure comes out as a BackendError whose message is safe to
+    show: `error` when time runs out, the backend's own, or what `failure` makes of an SDK
+    exception and the seconds spent (SALES_ITERABLE_DEBUG re-raises that exception instead)."""
+    started = time.monotonic()
+    try:
+        with time_limit(seconds) as deadline:
+            return converse(deadline)
+    except DeadlineExceeded:
+        raise error(f"no answer from {who} within {seconds:g} s "
+                    "(the limit for one answer, retries and tool turns included)") from None
+    except BackendError:
+        raise
+    except Exception as exc:
+        if os.environ.get("SALES_ITERABLE_DEBUG"):
+            raise
+        raise failure(exc, time.monotonic() - started) from None
+
+
+@contextmanager
+def streamed(on_text: Callable[[str], None]) -> Iterator[Callable[[str], None]]:
+    """A sink for one reply's streamed text on its way to `on_text`, through the redaction
+    boundary: a secret may be split across deltas, so what could be its start is held back
+    until the next piece, or until the reply has ended."""
+    redactor = StreamRedactor()
+
+    def feed(piece: str) -> None:
+        if text := redactor.feed(piece):
+            on_text(text)
+
+    yield feed
+    if rest := redactor.flush():
+        on_text(rest)
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """Text from a reply (or a setting) fit for an error message: redacted, without control
+    characters, short."""
+    return terminal_safe(redact(str(value)))[:limit]
 
 
 class ToolResult(NamedTuple):
