@@ -107,6 +107,53 @@ def test_yes_no_questions_get_yes_or_no(retriever, question, start):
     _check_grounded(retriever, answer)
 
 
+@pytest.mark.parametrize("question, start", [
+    # "right" asks whether it is so, not for a judgement
+    ("Is Smart Ingest the right way to get events in real time?", "No — "),
+    # the English words of a Chinese question are found in the passage's English twin
+    ("Filter tile 能按 Has opened 分流吗?", "是的——"),
+    # "limited" is the reference's "limit"; the figure and its unit match
+    ("Is the export API limited to 4 requests per minute?", "Yes — "),
+    # a sentence about most of the question, with a word as telling as its typical one
+    ("Can I send an email and then a push a day later in one campaign?", "No — "),
+])
+def test_yes_no_questions_in_users_words(retriever, question, start):
+    answer = compose(question, retriever)
+    assert _first(answer).startswith(start), answer.answer
+    _check_grounded(retriever, answer)
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("Brand Affinity 需要两周的数据吗?", "30"),
+    ("Does Brand Affinity need 10 days of engagement data?", "30+"),
+])
+def test_a_figure_the_reference_does_not_state_gets_its_own_figure_not_a_yes(retriever, question, figure):
+    answer = compose(question, retriever)
+    lines = answer.answer.splitlines()
+    assert lines[0] in ("The reference gives its own figure for this:", "参考资料给出的数字是:"), answer.answer
+    assert figure in lines[1] and not lines[1].startswith(PREFIXES)
+
+
+def test_a_limit_asked_in_chinese_is_answered_not_called_a_gap(retriever):
+    answer = compose("导出用户数据的接口限流是多少?", retriever)
+    assert "4次/分钟" in _first(answer) and "没有给出" not in answer.answer, answer.answer
+
+
+def test_a_short_complaint_finds_its_troubleshooting_entry(retriever):
+    answer = compose("our push isn't working", retriever)
+    assert _first(answer).endswith("[ios-push-not-delivering]"), answer.answer
+
+
+@pytest.mark.parametrize("question, lang, name", [
+    ("How do Canvas entry schedules work in Braze?", "en", "Braze"),
+    ("Klaviyo 的 flows 怎么设置触发条件?", "zh", "Klaviyo"),
+])
+def test_a_question_about_another_platform_is_not_called_general(retriever, question, lang, name):
+    answer = compose(question, retriever)
+    assert answer.route is not None and name in answer.answer
+    assert "general" not in answer.answer and "通用" not in answer.answer, answer.answer
+
+
 def test_a_yes_no_question_the_reference_cannot_settle_says_so(retriever):
     answer = compose("Do Iterable API keys expire after some number of days?", retriever)
     assert _first(answer).startswith("The reference does not answer this directly") and "Yes" not in answer.answer

@@ -71,3 +71,16 @@ def test_examples_are_never_retrieved(retriever):
     hits = retriever.search("How do I create a multi-step welcome journey for new users in Iterable?", k=20)
     assert hits and not any(h.section.startswith("example") for h in hits)
     assert not any("Filter (opened welcome email?)" in h.text for h in hits)
+
+
+@pytest.mark.parametrize("word, form", [
+    ("limit", "limit"),  # a word the reference uses is its own form
+    ("limited", "limit"),
+    ("segmented", "segment"),
+    ("expire", "expiry"),
+    ("zzzzzzz", None),  # no form of it anywhere
+    ("分群", "分群"),
+    ("分群吧", None),  # Han words are matched as they are
+])
+def test_kin_finds_the_references_own_form_of_a_word(retriever, word, form):
+    assert retriever.kin(word) == form

@@ -78,6 +78,9 @@ class Hit(BaseModel):
     chunk: Chunk = Field(exclude=True)
 
 
+KIN_PREFIX = 5  # letters two forms of an English word share: limit/limited, segment/segmentation
+
+
 class Retriever:
     """Searches the index. Each passage is matched by its own text and by the ways users
     ask for it (corpus/phrasings.tsv): BM25 over both, and the nearer of the passage's and
@@ -207,6 +210,24 @@ class Retriever:
     def knows(self, term: str) -> bool:
         """Whether the reference itself (not the user phrasings) uses this lexical token."""
         return term in self.index.lexical.idf
+
+    @cached_property
+    def _by_prefix(self) -> dict[str, str]:
+        shortest: dict[str, str] = {}
+        for token in sorted(self.index.lexical.idf, key=len):
+            if len(token) >= KIN_PREFIX and token.isascii() and token.isalpha():
+                shortest.setdefault(token[:KIN_PREFIX], token)
+        return shortest
+
+    def kin(self, term: str) -> str | None:
+        """The reference's own form of a word: the word itself when the reference uses it,
+        else the shortest word it uses with the same first letters ("limited" -> "limit",
+        "expire" -> "expiry"), else None. The lexical stemmer only strips plurals."""
+        if self.knows(term):
+            return term
+        if len(term) > KIN_PREFIX and term.isascii() and term.isalpha():
+            return self._by_prefix.get(term[:KIN_PREFIX])
+        return None
 
     def idf(self, term: str) -> float:
         """A token's weight in the reference: rarer weighs more; one it never uses weighs as

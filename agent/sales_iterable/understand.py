@@ -50,7 +50,9 @@ ROUTE_CUES: dict[str, tuple[str, ...]] = {
 }
 # A competitor's own features asked about ("in Braze", "Braze's Canvas", "Braze的…"): a
 # mere mention ("moving off Braze — what is the Iterable equivalent?") stays here.
-COMPETITORS = {"/sales-braze": r"braze", "/sales-customerio": r"customer\.?io", "/sales-klaviyo": r"klaviyo"}
+# Other platforms with their own skill: the name to show, and how a question spells it.
+COMPETITORS = {"/sales-braze": ("Braze", r"braze"), "/sales-customerio": ("Customer.io", r"customer\.?io"),
+               "/sales-klaviyo": ("Klaviyo", r"klaviyo")}
 _ABOUT_COMPETITOR = (r"\b(in|on|with|inside|within) {name}\b|\b{name}'s\b|\b{name}\s+(canvas(es)?|content cards?|currents|"
                      r"segments?|flows?|forms?|campaigns?|broadcasts?|journeys?|workflows?|lists?|api|sdk|pricing)\b"
                      r"|{name}\s*(的|里|中|上)|^(how|what|where|can|does|is)\b[^?]*\b{name}\b[^?]*\?$")
@@ -76,8 +78,11 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "failing", "fails", "failed", "error", "errors", "broken", "stopped", "empty", "wrong", "429", "stuck",
                      "nobody", "no one", "didn't", "doesn't", "isn't", "can't", "cannot", "why is", "why are", "why do",
                      "nowhere", "missing", "not showing", "doesn't show", "disappeared", "no option",
+                     "badly", "poorly", "underperforming", "dropped", "dropping",
+                     "went down", "gone down", "declining",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
-                     "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题"),
+                     "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
+                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -133,7 +138,7 @@ _YES_NO_EN = re.compile(r"^(can|could|does|do|did|is|are|was|will|would|should|h
 _YES_NO_ZH = re.compile(r"吗[??]?$|吗[,,。??]|(能不能|可不可以|支不支持|是不是|有没有|要不要|会不会|需不需要|行不行|用不用)")
 # Questions that ask for a judgement ("is it broken?", "靠谱吗"), not whether something
 # exists or is possible: a passage cannot settle them with a yes or a no.
-_JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|right|reliable|good enough|worth it)\b"
+_JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good enough|worth it)\b"
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
@@ -175,10 +180,23 @@ _SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "frequen
 _NAMED_ENDPOINT = re.compile(r"/api/\w")
 
 
+# A quantity the question names: "two weeks", "50 per day", "两周", "3个变体".
+QUANTITY = re.compile(
+    r"\b\d[\d,.]*\s*(%|k\b|percent|seconds?|minutes?|hours?|days?|weeks?|months?|years?|req|requests?|calls?|"
+    r"messages?|emails?|users?|MB|KB|GB|variants?|times)"
+    r"|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(seconds?|minutes?|hours?|days?|weeks?|months?|"
+    r"times|variants?)\b"
+    r"|[\d两二三四五六七八九十百千万]+\s*个?(秒|分钟|小时|天|周|星期|月|次|条|个|%|万)", re.I)
+
+
 def asked_kinds(question: str) -> tuple[Ask, ...]:
     kinds = [kind for kind in _SPECIFIC_FIRST if ASK_CUES[kind].search(question)]
     if "endpoint" in kinds and _NAMED_ENDPOINT.search(question):
         kinds.remove("endpoint")  # it names the endpoint: it asks something about it
+    if not kinds and QUANTITY.search(question) and is_yes_no(question):
+        # "Does Brand Affinity need two weeks of data?" is settled by the reference's own
+        # figure, so the answer must hold one.
+        kinds.append("number")
     return tuple(kinds)
 
 
@@ -255,7 +273,7 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     for target, cues in ROUTE_CUES.items():
         if _any(text, cues):
             cued.add(target)
-    for target, name in COMPETITORS.items():
+    for target, (_, name) in COMPETITORS.items():
         if re.search(_ABOUT_COMPETITOR.format(name=name), text.strip()):
             cued.add(target)
     if _any(text, CRM) and _any(text, CONNECTORS):

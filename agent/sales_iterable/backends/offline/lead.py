@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ...language import Lang
 from ...retrieve import Hit, Retriever
-from ...understand import ASK_CUES, ASK_INSTANCE, TIME_UNITS, Understanding, time_units
+from ...understand import ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, known, salient, settles
 from .wording import TEXT, cite
@@ -76,6 +76,14 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
 
 
 _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
+# A figure's own words: its unit and what it counts ("4 requests per minute").
+_FIGURE_WORDS = frozenset("per second minute hour day week month year request call 每秒 分钟 小时 每天 每周 每月 请求".split())
+
+
+def without_figures(terms: set[str]) -> set[str]:
+    """The terms minus a figure the question names, and its unit: they are what an answer's
+    figure is checked against, not what the question is about."""
+    return {t for t in terms if not (t.isdigit() or t in _FIGURE_WORDS or time_units(t))}
 
 
 @dataclass(frozen=True)
@@ -91,16 +99,18 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
         text = ASK_CUES[kind].sub(" ", text)
     terms = salient(retriever.bridge(text)) - {"rate", "api", "exact", "接口", "地址", "iterable"}
     units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
+    if u.asks:
+        terms = without_figures(terms)
     return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units))
 
 
-def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject) -> bool:
+def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, twin: str | None = None) -> bool:
     """The sentence contains the kind of thing asked for, about the question's subject."""
     if subject.endpoints and not any(e in sentence for e in subject.endpoints):
         return False
     if subject.units and not all(TIME_UNITS[unit].search(sentence) for unit in subject.units):
         return False
-    if known(retriever, set(subject.terms)) and not about(retriever, set(subject.terms), sentence):
+    if known(retriever, set(subject.terms), forms=True) and not about(retriever, set(subject.terms), sentence, twin):
         return False
     return bool(ASK_INSTANCE[u.asks[0]].search(sentence))  # the most specific kind asked
 
@@ -112,6 +122,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     whether it holds the kind of thing asked, and, for a symptom, whether it is a
     troubleshooting entry that matches."""
     wanted = salient(retriever.bridge(focus or question))
+    wanted |= known(retriever, wanted, forms=True)  # "limited" also matches the reference's "limit"
     subject = subject_of(focus or question, u, retriever)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
@@ -122,9 +133,9 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
         for i, sentence in enumerate(parts):
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
-            if u.asks and answers_kind(retriever, u, sentence, subject):
+            if u.asks and answers_kind(retriever, u, sentence, subject, hit.pair_text):
                 score += KIND_BONUS
-            if u.yes_no and settles(retriever, wanted, sentence):
+            if u.yes_no and settles(retriever, wanted, sentence, hit.pair_text):
                 score += KIND_BONUS
             if u.goal == "Troubleshoot" and (is_troubleshooting(hit) or hit.section == "gotchas") and len(wanted & own) >= 2:
                 score += SYMPTOM_BONUS
@@ -171,7 +182,7 @@ def polarity(sentence: str, question: str, lang: Lang) -> bool:
     # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
     # negation belongs to the requirement the question asks about.
     if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|过审|审核", question, re.I) and re.search(
-            r"requir|must|需要|必须|必需|审核通过", text, re.I):
+            r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", text, re.I):
         return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
     return False
 
@@ -193,16 +204,23 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     words = TEXT[lang]
     if u.asks and known:
         subject = subject_of(part, u, retriever)
-        candidates = [lead.text] + [s for h in found[:5] for s in sentences(h.chunk)]
-        if not any(answers_kind(retriever, u, s, subject) for s in candidates):
+        candidates = [(lead.text, lead.hit)] + [(s, h) for h in found[:5] for s in sentences(h.chunk)]
+        if not any(answers_kind(retriever, u, s, subject, h.pair_text) for s, h in candidates):
             return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
     if u.yes_no and known:
         terms = salient(retriever.bridge(part))
-        if not settles(retriever, terms, lead.text):
+        named = QUANTITY.search(part)
+        if named:
+            terms = without_figures(terms)
+        if not settles(retriever, terms, lead.text, lead.hit.pair_text):
             return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+        if named and not (re.search(r"\d", named.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):
+            # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
+            # the reference's own figure answers.
+            return [words["figure"], cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
-                         and settles(retriever, terms, render_passage(h.chunk))
+                         and settles(retriever, terms, render_passage(h.chunk), h.pair_text)
                          and polarity(render_passage(h.chunk), part, lang) != says), None)
         if opposite is not None:
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),

@@ -14,7 +14,8 @@ GENERIC = frozenset(
     "iterable set setup configure create make build use work get help need find way question know possible support "
     "supported show tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
-    "still even already yet please thank thanks".split()
+    "still even already yet please thank thanks then later again right working works worked doing done going "
+    "once all isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn".split()
 )
 
 
@@ -42,43 +43,72 @@ def salient(text: str) -> set[str]:
 
 
 
-def known(retriever: Retriever, terms: set[str]) -> set[str]:
-    """The terms the reference uses somewhere. A user's own words that it never uses
-    ("backfilling", "靠谱") cannot be matched by any passage, so they say nothing about
-    which passage fits; names it never uses are caught by `unknown_terms` instead."""
-    return {t for t in terms if retriever.knows(t)}
+def known(retriever: Retriever, terms: set[str], forms: bool = False) -> set[str]:
+    """The terms the reference uses somewhere; with `forms`, also those it uses in another
+    form, given in its own form ("limited" -> "limit"). A user's own words that it never
+    uses ("backfilling", "靠谱") cannot be matched by any passage, so they say nothing
+    about which passage fits; names it never uses are caught by `unknown_terms` instead."""
+    if not forms:
+        return {t for t in terms if retriever.knows(t)}
+    return {k for t in terms if (k := retriever.kin(t)) is not None}
 
 
-def coverage(retriever: Retriever, terms: set[str], text: str, unknown_weight: float = 0.0) -> float:
-    """Share of the terms' weight (rare words weigh more) that `text` contains. Words the
-    reference never uses weigh `unknown_weight`: usually the user's own phrasing, but
-    sometimes the very thing asked ("do API keys expire?")."""
-    if not known(retriever, terms):
-        return 0.0
+def _words(text: str, twin: str | None) -> set[str]:
+    """The salient words of a sentence, plus those of its passage's other-language twin that
+    are in the other script: "Filter tile 能按 Has opened 分流吗?" can only find its English
+    words in the English twin of a Chinese sentence."""
     own = salient(text)
-    weight = {t: retriever.idf(t) if retriever.knows(t) else unknown_weight for t in terms}
-    return sum(weight[t] for t in terms & own) / sum(weight.values())
+    if twin:
+        han = has_han(text)
+        own |= {t for t in salient(twin) if has_han(t) != han}
+    return own
 
 
-def about(retriever: Retriever, terms: set[str], text: str) -> bool:
-    """The text is about these terms: it holds most of their weight, or their rarest."""
-    seen = known(retriever, terms)
+def coverage(retriever: Retriever, terms: set[str], text: str, twin: str | None = None, forms: bool = False) -> float:
+    """Share of the known terms' weight (rare words weigh more) that `text` contains."""
+    seen = known(retriever, terms, forms)
+    if not seen:
+        return 0.0
+    own = _words(text, twin)
+    return sum(retriever.idf(t) for t in seen & own) / sum(retriever.idf(t) for t in seen)
+
+
+def _holds_a_telling_word(retriever: Retriever, seen: set[str], own: set[str]) -> bool:
+    """The text holds the question's rarest known word, or one at least as telling as its
+    typical word (the median weight): a junk Han bigram ("出用" from "导出用户") can be the
+    rarest and yet say nothing, while "导出" and "限流" say what the question is about."""
+    weights = sorted(retriever.idf(t) for t in seen)
+    covered = [retriever.idf(t) for t in seen & own]
+    if not covered:
+        return False
+    median = weights[len(weights) // 2] if len(weights) % 2 else (weights[len(weights) // 2 - 1] + weights[len(weights) // 2]) / 2
+    return max(covered) >= min(weights[-1], median)
+
+
+def about(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
+    """The text is about these terms: it holds most of their weight, or a telling one."""
+    seen = known(retriever, terms, forms=True)
     if not seen:
         return False
-    if coverage(retriever, seen, text) >= SUBJECT_COVERAGE:
+    if coverage(retriever, seen, text, twin, forms=True) >= SUBJECT_COVERAGE:
         return True
-    rarest = max(retriever.idf(t) for t in seen)
-    return any(retriever.idf(t) == rarest for t in seen & salient(text))
+    return _holds_a_telling_word(retriever, seen, _words(text, twin))
 
 
-def settles(retriever: Retriever, terms: set[str], text: str) -> bool:
-    """The text is about what a yes/no question asks: most of its words, and its rarest
-    known word. Anything less gets no "yes" or "no"."""
-    seen = known(retriever, terms)
-    if not seen or coverage(retriever, terms, text, unknown_weight=UNKNOWN_WORD_WEIGHT) < YES_NO_COVERAGE:
+def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
+    """The text is about what a yes/no question asks: most of the weight of its words, and
+    a telling one of them. Words the reference never uses in any form weigh as its
+    commonest words: usually the user's own phrasing ("purely from our backend"), but
+    they count against a sentence that lacks them. Anything less gets no "yes" or "no"."""
+    seen = known(retriever, terms, forms=True)
+    if not seen:
         return False
-    rarest = max(retriever.idf(t) for t in seen)
-    return any(retriever.idf(t) == rarest for t in seen & salient(text))
+    unknown = [t for t in terms if retriever.kin(t) is None]
+    own = _words(text, twin)
+    total = sum(retriever.idf(t) for t in seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
+    if sum(retriever.idf(t) for t in seen & own) / total < YES_NO_COVERAGE:
+        return False
+    return _holds_a_telling_word(retriever, seen, own)
 
 
 # A sentence answers what was asked only when it is about the question's subject too.

@@ -16,13 +16,15 @@ ENTRY_COVERAGE = 0.3
 
 
 def matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
-    """For a symptom, the troubleshooting entry among the best passages whose symptom or
-    cause shares the question's words."""
+    """For a symptom, the troubleshooting entry among the passages found whose symptom or
+    cause shares the question's words at least as well as the best other passages do. Every
+    entry found is a candidate, not only the top few: a short complaint ("our push isn't
+    working") matches a gotcha that merely names push as well as it matches the entry."""
     if u.goal != "Troubleshoot":
         return None
     terms = salient(retriever.bridge(question))
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
-    for hit in found[:3]:
+    for hit in found:
         if is_troubleshooting(hit):
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             fit = coverage(retriever, terms, entry + " " + hit.heading)

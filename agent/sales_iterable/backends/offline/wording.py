@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...language import Lang
 from ...retrieve import Hit
 from ...routing import Handoff
+from ...understand import COMPETITORS
 
 TEXT = {
     "en": {
@@ -18,12 +19,15 @@ TEXT = {
         "yes": "Yes — ", "no": "No — ",
         "contradiction": "The reference is not consistent on this:",
         "gap_yes_no": "The reference does not answer this directly; the closest it says:",
+        "figure": "The reference gives its own figure for this:",
         "no_steps": "The reference names this but does not give steps to set it up; what it does say:",
         "no_history": "There is no earlier question in this conversation, so I answered this on its own.",
         "map": "The reference covers these parts of {topic}:",
         "start_with": "Start with check {n}: {step}",
         "route_only": "This is a general question rather than Iterable configuration, so another skill fits better: {skill} ({reason}).",
         "route_mixed": "The general part of your question is better served by {skill} ({reason}).",
+        "competitor_only": "This is about {name} rather than Iterable, so its own skill fits better: {skill}.",
+        "competitor_mixed": "For the {name} side of your question, {skill} fits better.",
         "installed": "It is installed ({location}): {description} Run: {skill} <your question>",
         "install": "Install it with: {command}",
         "dated": "Pricing is as of March 2026: verify current pricing with Iterable sales.",
@@ -46,12 +50,15 @@ TEXT = {
         "yes": "是的——", "no": "不行——",
         "contradiction": "参考资料在这一点上前后不一致:",
         "gap_yes_no": "参考资料没有直接回答这一点;最接近的说法是:",
+        "figure": "参考资料给出的数字是:",
         "no_steps": "参考资料提到了这项功能,但没有给出具体设置步骤;它提到的内容如下:",
         "no_history": "这里没有之前的问题,所以我单独回答了这个问题。",
         "map": "参考资料涵盖{topic}的以下方面:",
         "start_with": "先看第{n}项:{step}",
         "route_only": "这属于通用问题而非Iterable配置,更适合使用其他技能:{skill}({reason})。",
         "route_mixed": "问题中通用的部分更适合交给 {skill}({reason})。",
+        "competitor_only": "这是关于{name}而不是Iterable的问题,更适合使用它自己的技能:{skill}。",
+        "competitor_mixed": "问题中关于{name}的部分更适合交给 {skill}。",
         "installed": "该技能已安装({location}):{description} 使用方式:{skill} <你的问题>",
         "install": "安装命令:{command}",
         "dated": "价格为2026年3月的信息,请以Iterable销售的最新报价为准。",
@@ -99,7 +106,11 @@ ROUTE_REASON_EN = {
 def handoff_lines(route: str, lang: Lang, mixed: bool, hand: Handoff) -> list[str]:
     words = TEXT[lang]
     reason = (ROUTE_REASON_ZH if lang == "zh" else ROUTE_REASON_EN)[route]
-    lines = [words["route_mixed" if mixed else "route_only"].format(skill=route, reason=reason)]
+    if route in COMPETITORS:
+        # A question about another platform is not "general": say which one it is about.
+        lines = [words["competitor_mixed" if mixed else "competitor_only"].format(name=COMPETITORS[route][0], skill=route)]
+    else:
+        lines = [words["route_mixed" if mixed else "route_only"].format(skill=route, reason=reason)]
     if hand.installed:
         lines.append(words["installed"].format(location=hand.location, description=hand.description or "", skill=route))
     else:
