@@ -228,6 +228,11 @@ def test_offline_eval_over_the_committed_cases(env, tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert report.index("## Failing checks") < report.index("## Pass rate by family") < report.index("## Cases")
     assert json.loads((out / "benchmark.extra.json").read_text())["per_family"] == bench["per_family"]
+    # offline calls no model: no usage figures are made up for it, and the figures say why
+    usage = bench["usage"]
+    assert usage["answers_with_usage"] == 0 and usage["total"] is None and usage["mean_per_answer"] is None
+    assert "no API usage" in usage["note"] and set(bench["per_case_usage"].values()) == {None}
+    assert "None: no API usage reported (offline answers call no model)" in report[report.index("## API usage"):report.index("## Cases")]
 
 
 def test_printed_pass_rate_says_how_ungraded_checks_count(env, tmp_path, capsys):
@@ -415,6 +420,57 @@ def test_record_then_replay_then_judge(env, tmp_path, capsys, monkeypatch):
     assert judged["per_case"]["c1"]["ungraded"] == 0 and judged["per_case"]["c1"]["passed"] == 4
     grading = json.loads((_run_dir(tmp_path / "r3", "c1") / "grading.json").read_text())
     assert any(e["evidence"].startswith("judge:") for e in grading["expectations"])
+
+
+def test_usage_reaches_every_eval_figure_and_survives_replay(env, tmp_path, capsys, monkeypatch):
+    # what the default model reports: the first call writes the cached prefix, later ones read it;
+    # a cache count the API leaves out or sends as null counts 0
+    writes = {"input_tokens": 40, "output_tokens": 20, "cache_creation_input_tokens": 2400, "cache_read_input_tokens": None}
+    reads = {"input_tokens": 300, "output_tokens": 60, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2400}
+    short = {"input_tokens": 50, "output_tokens": 30, "cache_read_input_tokens": 2400}
+    cases, record, recorded, _ = _record_claude_cases(tmp_path, capsys, monkeypatch, [
+        message(tool_use("search_reference", {"query": "delay tile"}), usage=writes),
+        message(tool_use("submit_answer", {"answer": "Add a Delay tile [studio]."}), usage=reads),
+        message(tool_use("submit_answer", {"answer": "That is deliverability.", "route_skill": "/sales-deliverability",
+                                           "route_reason": "DKIM across tools"}), usage=short),
+    ])
+    c1 = {"requests": 2, "tool_calls": 2, "input_tokens": 340, "output_tokens": 80, "cache_read_tokens": 2400,
+          "cache_write_tokens": 2400}
+    c2 = {"requests": 1, "tool_calls": 1, "input_tokens": 50, "output_tokens": 30, "cache_read_tokens": 2400,
+          "cache_write_tokens": 0}
+    assert recorded["per_case_usage"] == {"c1": c1, "c2": c2}
+    usage = recorded["usage"]
+    assert usage["answers_with_usage"] == usage["answers"] == 2 and "note" not in usage
+    assert usage["total"] == {"requests": 3, "tool_calls": 3, "input_tokens": 390, "output_tokens": 110,
+                              "cache_read_tokens": 4800, "cache_write_tokens": 2400, "total_tokens": 7700}
+    assert usage["mean_per_answer"]["total_tokens"] == 3850 and usage["mean_per_answer"]["input_tokens"] == 195
+    assert usage["cache_read_share"] == round(4800 / (390 + 4800 + 2400), 4)
+    # skill-creator's tokens: every token read or written, cache included
+    out = tmp_path / "r1"
+    assert json.loads((_run_dir(out, "c1") / "timing.json").read_text())["total_tokens"] == 340 + 80 + 2400 + 2400
+    runs = {r["eval_name"]: r["result"] for r in json.loads((out / "benchmark.json").read_text())["runs"]}
+    assert (runs["c1"]["tokens"], runs["c1"]["tool_calls"], runs["c2"]["tokens"]) == (5220, 2, 2480)
+    assert json.loads((_run_dir(out, "c1") / "grading.json").read_text())["execution_metrics"]["total_tool_calls"] == 2
+    report = (out / "report.md").read_text()
+    assert "| total | 3 | 3 | 390 | 110 | 4800 | 2400 | 7700 |" in report
+    assert "| mean per answer | 1.5 | 1.5 | 195.0 | 55.0 | 2400.0 | 1200.0 | 3850.0 |" in report
+    assert "The prompt cache served 63.2% of all input." in report
+    assert re.search(r"\| c1 \|.*\| 5220 \|$", report, re.M)
+
+    # a replay gives the same figures; so does a transcript recorded before answers carried
+    # their usage (it is read from the recorded responses then)
+    assert main(["eval", "--cases", str(cases), "--replay", str(record), "--out", str(tmp_path / "r2"), "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert (replayed["usage"], replayed["per_case_usage"]) == (usage, recorded["per_case_usage"])
+    old = json.loads((record / "c1.json").read_text())
+    del old["answer"]["usage"], old["digest"]
+    old["digest"] = transcripts.digest(old)
+    (record / "c1.json").write_text(json.dumps(old))
+    assert main(["eval", "--cases", str(cases), "--replay", str(record), "--out", str(tmp_path / "r3")]) == 0
+    printed = capsys.readouterr().out
+    assert "API usage over 2 answers: 3 requests, input 390, output 110, cache read 4800, cache write 2400" in printed
+    extra = json.loads((tmp_path / "r3" / "benchmark.extra.json").read_text())
+    assert extra["per_case_usage"] == recorded["per_case_usage"]
 
 
 @pytest.mark.parametrize("reply", ["prose", "refusal", "cut off"])

@@ -84,6 +84,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if baseline:
         delta = skill_creator["run_summary"]["delta"]["pass_rate"]
         lines.append(f"without retrieval: {evalreport.pct(baseline['overall']['pass_rate'])} (delta {delta})")
+    lines.append(evalreport.usage_summary(bench["usage"]))
     for lang, m in (retrieval or {}).items():
         lines.append(f"retrieval {lang}: recall@5 {m['recall@5']:.2f}, MRR {m['mrr']:.2f} ({m['cases']} cases)")
     lines.append(f"workspace: {out} (skill-creator layout: benchmark.json, eval-*/; our figures in "

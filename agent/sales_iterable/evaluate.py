@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import metrics, transcripts
-from .answer import Answer
+from .answer import Answer, Usage
 from .evalcases import Case, RetrievalCase
 from .grading import Expectation, checked_text, grade, summarize, summarize_cases
 from .judge import judge_assertions, judge_client
@@ -46,8 +46,14 @@ class CaseResult:
     expectations: list[Expectation]
     seconds: float
     context_tokens: int
-    tokens: int  # the API's usage for Claude; offline, context read plus answer written
-    tool_calls: int
+    # skill-creator's `tokens`: every token the API reported (usage.total_tokens) when a
+    # model answered; offline, which calls no model, the context read plus the answer written.
+    tokens: int
+    usage: Usage | None  # None: no model was called for this answer
+
+    @property
+    def tool_calls(self) -> int:
+        return self.usage.tool_calls if self.usage else 0
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -173,8 +179,9 @@ def run_cases(
             if on_record:
                 on_record(path)
         context = _context_tokens(answer, retriever, recorder.exchanges)
-        tokens = transcripts.usage_tokens(recorder.exchanges) or context + count_tokens(checked_text(answer))
-        result = CaseResult(case, answer, expectations, seconds, context, tokens, transcripts.tool_calls(recorder.exchanges))
+        usage = answer.usage or transcripts.usage(recorder.exchanges)
+        tokens = usage.total_tokens if usage else context + count_tokens(checked_text(answer))
+        result = CaseResult(case, answer, expectations, seconds, context, tokens, usage)
         run.results.append(result)
         s = result.summary
         progress.step(case.id, None if s["ungraded"] and not s["failed"] else s["failed"] == 0 and not s["ungraded"])

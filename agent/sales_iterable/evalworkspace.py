@@ -8,7 +8,7 @@ the prompt from an `eval_metadata.json` in that run folder or its parent. So a r
 `sales-iterable eval --out DIR` writes
 
     DIR/benchmark.json                  skill-creator's schema (metadata, runs, run_summary, notes)
-    DIR/benchmark.extra.json            our own figures: families, languages, routing, retrieval
+    DIR/benchmark.extra.json            our own figures: families, languages, routing, API usage, retrieval
     DIR/report.md                       failing checks first, then the tables
     DIR/eval-<case>/eval_metadata.json  eval_id (a number), eval_name (our case id), prompt
     DIR/eval-<case>/<configuration>/run-1/
@@ -186,8 +186,10 @@ def write(
         "with_skill answers with retrieval from the Iterable reference; without_skill is the same backend "
         "with retrieval turned off (--compare).",
         "eval_id numbers the cases in order; eval_name is the case id from evals/*.json.",
-        "tokens: the API's reported usage (input + output) for Claude; offline, the reference context the "
-        "composer read plus the answer it wrote.",
+        "tokens: for an answer from a model, every token the API reported over its requests (input + cache "
+        "read + cache write + output; the breakdown is in benchmark.extra.json under usage). Offline answers "
+        "call no model and have no API usage: their tokens are the reference context the composer read plus "
+        "the answer it wrote, a size and not a cost.",
     ]
     if len(runs) == 1:
         notes.append("One configuration only: run with --compare for the without_skill baseline and the delta.")

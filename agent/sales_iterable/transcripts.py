@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .evalcases import CaseFileError, read_json, safe_name
 from .files import atomic_write
-from .answer import Answer
+from .answer import Answer, Usage
+from .backends.claude import usage_of
 from .safety import REDACTED, SECRET_NAME, redact_data
 
 FORMAT = 1
@@ -57,18 +58,17 @@ class Recorder:
             self.exchanges[-1].update(redact_data({"status": response.status_code, "response": body}))
 
 
-def usage_tokens(exchanges: list[dict[str, Any]]) -> int:
-    """Input plus output tokens the API reported over all exchanges."""
-    total = 0
-    for exchange in exchanges:
-        usage = (exchange.get("response") or {}).get("usage") or {}
-        total += sum(int(usage.get(k) or 0) for k in ("input_tokens", "output_tokens"))
-    return total
-
-
-def tool_calls(exchanges: list[dict[str, Any]]) -> int:
-    return sum(block.get("type") == "tool_use" for ex in exchanges
-               for block in ((ex.get("response") or {}).get("content") or []) if isinstance(block, dict))
+def usage(exchanges: list[dict[str, Any]]) -> Usage | None:
+    """What the API reported over all exchanges of one case (requests, the tool calls it
+    asked for, input, output, cache read and cache write), or None when no response
+    reported usage. For an answer that carries no `Usage` of its own: a transcript
+    recorded before answers did, or Claude's requests before a fallback to offline."""
+    reported = [r for ex in exchanges if isinstance(r := ex.get("response"), dict) and isinstance(r.get("usage"), dict)]
+    if not reported:
+        return None
+    return sum((usage_of(r["usage"], tool_calls=sum(isinstance(b, dict) and b.get("type") == "tool_use"
+                                                    for b in r.get("content") or []))
+                for r in reported), Usage())
 
 
 def model_of(exchanges: list[dict[str, Any]]) -> str | None:

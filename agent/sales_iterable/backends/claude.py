@@ -143,17 +143,23 @@ def _checked(response: Any) -> Any:
     return response
 
 
-def _usage(response: Any) -> Usage:
-    """One request's usage; a field the API left out (or null) counts as 0."""
-    usage = getattr(response, "usage", None)
+def usage_of(counts: Any, tool_calls: int = 0) -> Usage:
+    """One request's `Usage` from the API's usage object as data (a mapping); a count it
+    left out, null or not a count is 0. Evals read recorded transcripts with it too."""
+    counts = counts if isinstance(counts, dict) else {}
 
     def count(name: str) -> int:
-        value = getattr(usage, name, None)
+        value = counts.get(name)
         return value if isinstance(value, int) and value > 0 else 0
 
-    return Usage(requests=1, input_tokens=count("input_tokens"), output_tokens=count("output_tokens"),
-                 cache_read_tokens=count("cache_read_input_tokens"),
+    return Usage(requests=1, tool_calls=tool_calls, input_tokens=count("input_tokens"),
+                 output_tokens=count("output_tokens"), cache_read_tokens=count("cache_read_input_tokens"),
                  cache_write_tokens=count("cache_creation_input_tokens"))
+
+
+def _usage(response: Any) -> Usage:
+    usage = getattr(response, "usage", None)
+    return usage_of(usage.model_dump() if hasattr(usage, "model_dump") else None)
 
 
 def _refused(response: Any) -> ClaudeError:
