@@ -38,6 +38,9 @@ def main() -> int:
         child.sendline("How do I build a welcome journey in Studio?")
         child.expect("Sources")
         to_answer.append(time.perf_counter() - started)
+        # Ctrl-D only once the next prompt reads input: typed ahead while the answer is
+        # still being drawn, it can be dropped when the line editor takes the terminal.
+        child.expect("› ")
         child.sendcontrol("d")
         child.expect(pexpect.EOF)
     print(f"chat start to prompt: median {statistics.median(to_prompt):.2f} s, max {max(to_prompt):.2f} s")
