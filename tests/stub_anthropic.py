@@ -8,11 +8,11 @@ or a body that trickles out slowly. Stalls end when the stub shuts down."""
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
+
+from stub_server import StubServer
 
 
 @dataclass
@@ -132,76 +132,38 @@ def _sse(body: dict[str, Any]) -> bytes:
     return b"".join(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events)
 
 
-class StubAnthropic:
-    def __init__(self) -> None:
-        self.script: deque[Reply] = deque()
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self.closing = threading.Event()
-        stub = self
+class StubAnthropic(StubServer):
+    def respond(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        reply = self.next_reply(body) if handler.path.rstrip("/") == "/v1/messages" else error(404, "not_found_error")
+        if isinstance(reply, Raw):
+            return self._send_raw(handler, reply)
+        status, payload = reply if reply is not None else error(500)
+        streaming = body.get("stream") and status == 200
+        data = _sse(payload) if streaming else json.dumps(payload).encode()
+        self.send(handler, status, "text/event-stream" if streaming else "application/json", data,
+                  {"retry-after": "0"})
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                stub.requests.append(body)
-                stub.headers.append({k.lower(): v for k, v in self.headers.items()})
-                if self.path.rstrip("/") != "/v1/messages":
-                    status, payload = error(404, "not_found_error")
-                elif not stub.script:
-                    status, payload = error(500)
-                else:
-                    reply = stub.script.popleft()
-                    reply = reply(body) if callable(reply) else reply
-                    if isinstance(reply, Raw):
-                        return self._send_raw(reply)
-                    status, payload = reply
-                streaming = body.get("stream") and status == 200
-                data = _sse(payload) if streaming else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("content-type", "text/event-stream" if streaming else "application/json")
-                self.send_header("retry-after", "0")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _send_raw(self, reply: Raw) -> None:
-                if stub.closing.wait(reply.stall):
-                    return
-                self.send_response(reply.status)
-                self.send_header("content-type", reply.content_type)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                if reply.repeat == 1:
-                    self.send_header("content-length", str(len(reply.body)))
-                self.end_headers()
-                size = max(1, -(-len(reply.body) // reply.pieces))
-                try:
-                    for _ in range(reply.repeat):
-                        for at in range(0, len(reply.body), size):
-                            self.wfile.write(reply.body[at:at + size])
-                            self.wfile.flush()
-                            if reply.trickle and stub.closing.wait(reply.trickle):
-                                return
-                except OSError:  # the client gave up: that is what a fault probe expects
-                    return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def _send_raw(self, handler: BaseHTTPRequestHandler, reply: Raw) -> None:
+        if self.closing.wait(reply.stall):
+            return
+        handler.send_response(reply.status)
+        handler.send_header("content-type", reply.content_type)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        if reply.repeat == 1:
+            handler.send_header("content-length", str(len(reply.body)))
+        handler.end_headers()
+        size = max(1, -(-len(reply.body) // reply.pieces))
+        try:
+            for _ in range(reply.repeat):
+                for at in range(0, len(reply.body), size):
+                    handler.wfile.write(reply.body[at:at + size])
+                    handler.wfile.flush()
+                    if reply.trickle and self.closing.wait(reply.trickle):
+                        return
+        except OSError:  # the client gave up: that is what a fault probe expects
+            return
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "StubAnthropic":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.closing.set()
-        self.server.shutdown()
-        self.server.server_close()
+        return self.origin
