@@ -58,7 +58,9 @@ def messages() -> Messages:
 
 
 @pytest.fixture(autouse=True)
-def _no_real_anthropic(monkeypatch):
-    """No test may reach the real API: drop any key and base URL from the environment."""
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+def _no_real_model_api(monkeypatch):
+    """No test may reach a real model API: drop any key, base URL and local model from the
+    environment (a model named for the openai backend would make `auto` try it)."""
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+                 "SALES_ITERABLE_OPENAI_MODEL"):
+        monkeypatch.delenv(name, raising=False)

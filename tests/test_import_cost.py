@@ -30,7 +30,8 @@ def _loaded(args, env):
 def env(use_settings, retriever):  # `retriever` builds the session's index and its snapshot first
     return {**{k: v for k, v in os.environ.items() if not k.startswith("SALES_ITERABLE_")},
             "SALES_ITERABLE_DATA_DIR": str(use_settings.data_dir), "SALES_ITERABLE_EMBEDDER": "use",
-            "ANTHROPIC_API_KEY": "sk-ant-import-cost-0000000000"}  # a key set must not load the SDK either
+            # backends configured must not load their SDKs either
+            "ANTHROPIC_API_KEY": "sk-ant-import-cost-0000000000", "SALES_ITERABLE_OPENAI_MODEL": "llama3.2"}
 
 
 @pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["chat", "--help"], ["eval", "--help"]])

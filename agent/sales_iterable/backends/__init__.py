@@ -20,6 +20,7 @@ AUTO = "auto"
 # One line per backend: name -> "module:class". Order is auto's order of preference.
 REGISTRY: dict[str, str] = {
     "claude": "sales_iterable.backends.claude:ClaudeBackend",
+    "openai": "sales_iterable.backends.openai_compatible:OpenAIBackend",
     "offline": "sales_iterable.backends.offline:OfflineBackend",
 }
 
