@@ -179,6 +179,18 @@ def test_a_follow_up_without_history_says_so_and_answers(retriever):
     assert any("Web push" in line for line in lines[1:])
 
 
+@pytest.mark.parametrize("question, lang, asks", [
+    ("and for Android?", "en", True),
+    ("那安卓呢?", "zh", True),
+    ("and what about web push then?", "en", False),  # says what it is about
+])
+def test_a_follow_up_without_history_that_names_little_asks_what_it_follows(retriever, question, lang, asks):
+    answer = compose(question, retriever)
+    assert (question_text("area", lang) in answer.clarifying_questions) == asks, answer.clarifying_questions
+    assert compose(question, retriever, history=["How do I set up push for iOS?"]).clarifying_questions != [
+        question_text("area", lang)] or not asks
+
+
 def test_a_follow_up_is_read_with_its_history(retriever):
     answer = compose("what about exports?", retriever, history=["What's the rate limit for bulk event tracking?"])
     assert "4 req/min" in "\n".join(answer.answer.splitlines()[:2]), answer.answer

@@ -161,9 +161,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # A question that names almost nothing the reference knows was read as its closest
     # part of the reference: that is an assumption worth stating.
-    underspecified = vague or len(known(retriever, salient(question))) <= 1
+    names_little = len(known(retriever, salient(question))) <= 1
+    underspecified = vague or names_little
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
-    questions = asked_questions(u, question, lang, used, vague, found)
+    questions = asked_questions(u, question, lang, used, vague, found,
+                                orphan=alone.follow_up and not previous and names_little)
     return Answer(
         answer="\n".join(body),
         assumptions=assumptions,

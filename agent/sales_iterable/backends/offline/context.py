@@ -41,11 +41,15 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
     return out
 
 
-def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vague: bool, found: list[Hit]) -> list[str]:
+def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vague: bool, found: list[Hit],
+                    orphan: bool = False) -> list[str]:
     """At most two, only those whose answer would change what was said, never about what
-    the question already says."""
+    the question already says. `orphan`: a follow-up asked with no earlier question that
+    names hardly anything ("and for Android?"): what it follows decides the answer."""
     if not used:
         return [question_text("area", lang)] if u.route is None else []
+    if orphan:
+        return [question_text("area", lang)]
     if all(h.section == "pricing" for h in used[:2]):
         return []  # a price needs no area, role or goal
     wanted: list[str] = []
