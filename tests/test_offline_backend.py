@@ -154,6 +154,67 @@ def test_a_question_about_another_platform_is_not_called_general(retriever, ques
     assert "general" not in answer.answer and "通用" not in answer.answer, answer.answer
 
 
+def test_the_sentence_holding_what_was_asked_leads_over_one_sharing_more_words(retriever):
+    # the data-center checklist line shares more words; the Base URLs row has the address
+    answer = compose("我们的项目在欧洲数据中心,API 请求应该发到哪个域名?", retriever)
+    assert "api.eu.iterable.com" in _first(answer) and "没有给出" not in answer.answer, answer.answer
+
+
+def test_a_menu_path_in_another_form_of_the_words_is_not_called_a_gap(retriever):
+    # "cert has expired" is the reference's "certificate expiry"
+    answer = compose("Where in the dashboard can I check whether our APNs cert has expired?", retriever)
+    assert "Settings > Mobile Apps" in _first(answer) and "does not give" not in answer.answer, answer.answer
+
+
+def test_how_often_one_may_call_an_endpoint_asks_for_its_rate_limit(retriever):
+    answer = compose("How do I pull our full user list out of Iterable through the API, and how often am I "
+                     "allowed to call that?", retriever)
+    lines = answer.answer.splitlines()
+    assert "/api/export/data.csv" in lines[0] and "4 req/min" in lines[1], answer.answer
+
+
+@pytest.mark.parametrize("question, first, shown, hidden", [
+    # the plan's own line does not list it: no yes or no, the line that does is shown
+    ("Roughly what does the Growth plan cost, and does it come with the AI features like send time optimization?",
+     "Growth: ~$3K-$6K/mo", "Enterprise: Custom pricing", "Yes — "),
+    ("增长版包含 AI 套件吗?", "参考资料按套餐列出了包含的内容", "企业版", "是的——"),
+    # the plan's own line lists it
+    ("Does the Enterprise plan include Smart Ingest?", "Yes — Enterprise:", "Smart Ingest", "not consistent"),
+])
+def test_what_a_plan_includes_is_answered_from_the_pricing_lines(retriever, question, first, shown, hidden):
+    answer = compose(question, retriever)
+    assert _first(answer).startswith(first) and shown in answer.answer and hidden not in answer.answer, answer.answer
+    _check_grounded(retriever, answer)
+
+
+@pytest.mark.parametrize("question, section, opening", [
+    ("help with journeys", "studio", "Studio is Iterable's visual journey orchestration tool"),
+    ("we just signed with iterable, where do we even start", "getting-started", "Set up data center"),
+    ("数据怎么弄进去?", "smart-ingest", None),
+])
+def test_a_vague_question_reads_the_section_it_names_in_order(retriever, question, section, opening):
+    answer = compose(question, retriever)
+    cited = [m.group("section") for line in answer.answer.splitlines()[1:] if (m := CITED.match(line))]
+    assert cited and set(cited) == {section}, answer.answer
+    if opening:
+        assert answer.answer.splitlines()[1].startswith(f"- {opening}")
+    assert answer.assumptions
+
+
+def test_a_name_the_reference_never_uses_gets_no_question_and_no_unrelated_facts(retriever):
+    answer = compose("Does Iterable support LINE messages?", retriever)
+    assert _first(answer).startswith("The reference does not mention LINE")
+    assert "subject lines" not in answer.answer  # "LINE" is not "lines"
+    sla = compose("Iterable对平台可用性的SLA承诺是多少?", retriever)
+    assert sla.answer.startswith("参考资料中没有提到 SLA") and sla.clarifying_questions == []
+
+
+def test_a_comparison_with_another_platform_is_routed_not_reported_missing(retriever):
+    answer = compose("For a Shopify store, is Klaviyo a better pick than Iterable?", retriever)
+    assert answer.route is not None and answer.route.skill == "/sales-klaviyo"
+    assert "does not mention Klaviyo" not in answer.answer
+
+
 def test_a_yes_no_question_the_reference_cannot_settle_says_so(retriever):
     answer = compose("Do Iterable API keys expire after some number of days?", retriever)
     assert _first(answer).startswith("The reference does not answer this directly") and "Yes" not in answer.answer

@@ -55,7 +55,10 @@ COMPETITORS = {"/sales-braze": ("Braze", r"braze"), "/sales-customerio": ("Custo
                "/sales-klaviyo": ("Klaviyo", r"klaviyo")}
 _ABOUT_COMPETITOR = (r"\b(in|on|with|inside|within) {name}\b|\b{name}'s\b|\b{name}\s+(canvas(es)?|content cards?|currents|"
                      r"segments?|flows?|forms?|campaigns?|broadcasts?|journeys?|workflows?|lists?|api|sdk|pricing)\b"
-                     r"|{name}\s*(的|里|中|上)|^(how|what|where|can|does|is)\b[^?]*\b{name}\b[^?]*\?$")
+                     r"|{name}\s*(的|里|中|上)|^(how|what|where|can|does|is)\b[^?]*\b{name}\b[^?]*\?$"
+                     # a comparison: "is Klaviyo a better pick than Iterable?", "Braze 和 Iterable 哪个好"
+                     r"|\b{name}\b[^?]*\b(better|worse|cheaper|vs\.?|versus|or iterable)\b|\b(than|vs\.?|versus|compared? (to|with)) {name}\b"
+                     r"|{name}[^??]*(还是|比|对比|相比|哪个好|哪个更)")
 # Connecting a CRM through a no-code connector needs both halves.
 CRM = ("salesforce", "hubspot", "pipedrive", "zoho", "crm")
 CONNECTORS = ("zapier", "make", "make.com", "no-code connector", "n8n")
@@ -112,8 +115,11 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                            r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
     "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
     "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),
-    "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b|限流|上限|最多|最大|几次|多少次", re.I),
-    "frequency": re.compile(r"\bhow (often|frequently|long)\b|\binterval\b|\bhow fast\b|多久|频率|多长时间|多快", re.I),
+    # "How often may I call it?" asks for a rate limit, not a schedule.
+    "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b"
+                        r"|\bhow (often|frequently)\b[^?]*\b(call|hit|request|query|poll)|限流|上限|最多|最大|几次|多少次|调用频率", re.I),
+    "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\bhow long\b|\binterval\b"
+                            r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
@@ -193,10 +199,6 @@ def asked_kinds(question: str) -> tuple[Ask, ...]:
     kinds = [kind for kind in _SPECIFIC_FIRST if ASK_CUES[kind].search(question)]
     if "endpoint" in kinds and _NAMED_ENDPOINT.search(question):
         kinds.remove("endpoint")  # it names the endpoint: it asks something about it
-    if not kinds and QUANTITY.search(question) and is_yes_no(question):
-        # "Does Brand Affinity need two weeks of data?" is settled by the reference's own
-        # figure, so the answer must hold one.
-        kinds.append("number")
     return tuple(kinds)
 
 

@@ -15,6 +15,7 @@ text is the policy's fixed sentences (openings, gaps, assumptions, questions, ha
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -38,6 +39,7 @@ from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
 SEARCH_K = 8
 MAX_SUPPORT = 4  # supporting lines after the lead
+MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
 
 
@@ -72,6 +74,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         if alone.follow_up:
             body.append(words["no_history"])
 
+    unknown = unknown_terms(question, retriever) if u.iterable_part else []
+    for term in unknown:
+        # The nearest facts are those about the rest of the question: "LINE" is not the
+        # "lines" of "subject lines".
+        query = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", query)
     parts = [query] if u.follow_up and previous else split_parts(query)
     found: list[Hit] = []
     per_part: list[tuple[str, Understanding, Lead | None]] = []
@@ -89,7 +96,6 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     found.sort(key=lambda h: -h.score)
     leads = [lead for _, _, lead in per_part if lead is not None]
 
-    unknown = unknown_terms(question, retriever) if u.iterable_part else []
     vague = is_vague(question, u, found, retriever, lang) and not unknown and not (u.follow_up and previous)
     used: list[Hit] = []
 
@@ -102,7 +108,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         body.append(words["unknown"].format(terms=", ".join(unknown), it=it))
 
     if vague and not (u.goal == "Troubleshoot" and any(is_troubleshooting(h) for h in found[:3])):
-        lines, shown = map_lines(found, retriever, lang)
+        lines, shown = map_lines(question, found, retriever, lang)
         body += lines
         for hit in shown:
             use(hit)
@@ -115,8 +121,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         for text, pu, lead in per_part:
             if lead is None or any(lead.text in line for line in body):
                 continue
-            lines, shown = lead_lines(text, pu, lead, found, retriever, lang, known=not unknown)
-            body += lines
+            lines, shown = lead_lines(text, pu, lead, found, retriever, lang, known=not unknown, question=question)
+            said = {line.removeprefix("- ") for line in body}
+            body += [line for line in lines if line.removeprefix("- ") not in said]
             for hit in shown:
                 use(hit)
     walkthrough = False
@@ -138,7 +145,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         top = leads[0].hit
         terms = salient(retriever.bridge(query))
         for hit in found:
-            if len(used) >= MAX_SUPPORT + len(leads):
+            if len(used) >= (MAX_SUPPORT_UNKNOWN if unknown else MAX_SUPPORT) + len(leads):
                 break
             if hit.id in {h.id for h in used}:
                 continue
@@ -164,8 +171,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     names_little = len(known(retriever, salient(question))) <= 1
     underspecified = vague or names_little
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
-    questions = asked_questions(u, question, lang, used, vague, found,
-                                orphan=alone.follow_up and not previous and names_little)
+    # A name the reference never uses was said so: no question about it would change that.
+    questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
+                                                                orphan=alone.follow_up and not previous and names_little)
     return Answer(
         answer="\n".join(body),
         assumptions=assumptions,

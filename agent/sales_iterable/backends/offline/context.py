@@ -12,7 +12,9 @@ from ...understand import Understanding
 from .passages import is_troubleshooting
 from .wording import TEXT
 
-DETAILED_SYMPTOM = 60  # characters: a longer symptom already says what is seen
+# Characters: a longer symptom already says what is seen (a Chinese character says about
+# as much as three English letters).
+DETAILED_SYMPTOM = {"en": 60, "zh": 20}
 
 
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,
@@ -36,8 +38,11 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
             out.append(words["assume_ui"])
     if vague:
         out.append(words["assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
-    if u.goal == "Troubleshoot" and not any(is_troubleshooting(h) for h in used[:1]):
-        out.append(words["assume_troubleshoot"])  # no entry for this symptom: say what was taken for granted
+    if u.goal == "Troubleshoot" and (u.goal_said or vague) and not any(is_troubleshooting(h) for h in used[:1]):
+        # A symptom with no entry for it: say what was taken for granted. A goal the
+        # examples merely guessed for a specific question is not worth one (planning and
+        # does-it-exist questions read alike); for an underspecified one it is.
+        out.append(words["assume_troubleshoot"])
     return out
 
 
@@ -53,7 +58,7 @@ def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit]
     if all(h.section == "pricing" for h in used[:2]):
         return []  # a price needs no area, role or goal
     wanted: list[str] = []
-    if u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM and not re.search(r"\d", question):
+    if u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM[lang] and not re.search(r"\d", question):
         wanted.append("details")  # a bare complaint: what is seen decides the cause
     if vague and u.goal is None:
         wanted.append("goal")

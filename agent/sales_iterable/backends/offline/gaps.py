@@ -7,6 +7,7 @@ import re
 from ...language import HAN_CHARS
 from ...lexical import lexical_tokens
 from ...retrieve import Retriever
+from ...understand import COMPETITORS
 from .terms import GENERIC, ZH_FRAME
 
 
@@ -17,8 +18,12 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
     data source is named."""
     aliases = {alias.lower() for alias, _ in retriever.glossary}
     out: list[str] = []
+    # Platforms with a skill of their own are routed, not reported missing.
+    routed = re.compile("|".join(rf"\b{pattern}\b" for _, pattern in COMPETITORS.values()), re.I)
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9.+-]{1,}", question):
         word = match.group().rstrip(".")
+        if routed.fullmatch(word):
+            continue
         name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and match.start() > 0)
         if not name_like:
             continue

@@ -10,7 +10,7 @@ from ...language import Lang
 from ...retrieve import Hit, Retriever
 from ...understand import ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
-from .terms import about, known, salient, settles
+from .terms import about, coverage, known, salient, settles
 from .wording import TEXT, cite
 
 # Choosing the lead sentence: its passage's rank and the question's words it holds (each
@@ -20,6 +20,9 @@ LEAD_CANDIDATES = 8
 RANK_WEIGHT = 1.0
 WORD_WEIGHT = 0.12
 KIND_BONUS = 1.0
+# A sentence holding the kind of thing asked (a URL, a figure…) about the question's subject
+# answers it; one that shares more words but lacks it does not, however many it shares.
+ASKED_KIND_BONUS = 10.0
 SYMPTOM_BONUS = 0.5
 HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
 
@@ -80,6 +83,34 @@ _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
 _FIGURE_WORDS = frozenset("per second minute hour day week month year request call 每秒 分钟 小时 每天 每周 每月 请求".split())
 
 
+# A figure in a sentence: digits that are not a list's step number ("2) Verify…").
+_FIGURE = re.compile(r"(?<![\d)])\d+(?![\d)])")
+
+
+# A question about what a plan includes (the reference's plans: Growth, Enterprise), and
+# the words of such a question that are not the feature asked about.
+_PLAN = re.compile(r"\b(growth|enterprise)\b|增长版|企业版", re.I)
+_PLAN_FRAME = re.compile(r"^(plan|tier|include|come|package|growth|enterprise)$|[包含套餐版计划]")
+
+
+def _plan_lines(retriever: Retriever, terms: set[str], plan: str, lang: Lang, lead: Lead) -> tuple[list[str], list[Hit]]:
+    """Whether a plan includes a feature, from the pricing lines only: that the feature
+    exists says nothing about which plan has it. "Yes" when the named plan's own line lists
+    it; else the plan's line beside the lines that do list it, with no yes or no."""
+    words = TEXT[lang]
+    feature = {t for t in terms if not _PLAN_FRAME.search(t) and t not in plan.lower()}
+    rows = retriever.section_hits("pricing", lang)
+    named = next((h for h in rows if any(render_passage(c).lower().startswith(plan.lower())
+                                         for c in (h.chunk, retriever.chunk(h.chunk.pair_id)) if c)), None)
+    listing = [h for h in rows if feature and coverage(retriever, feature, h.text, h.pair_text, forms=True) > 0]
+    if named is not None and named in listing:
+        return [cite(words["yes"] + render_passage(named.chunk), named)], [named]
+    shown = ([named] if named is not None else []) + [h for h in listing if h is not named]
+    if not listing:
+        return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+    return [words["plan"], *("- " + cite(render_passage(h.chunk), h) for h in shown)], shown
+
+
 def without_figures(terms: set[str]) -> set[str]:
     """The terms minus a figure the question names, and its unit: they are what an answer's
     figure is checked against, not what the question is about."""
@@ -134,7 +165,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
             if u.asks and answers_kind(retriever, u, sentence, subject, hit.pair_text):
-                score += KIND_BONUS
+                score += ASKED_KIND_BONUS
             if u.yes_no and settles(retriever, wanted, sentence, hit.pair_text):
                 score += KIND_BONUS
             if u.goal == "Troubleshoot" and (is_troubleshooting(hit) or hit.section == "gotchas") and len(wanted & own) >= 2:
@@ -199,8 +230,9 @@ def split_parts(question: str) -> list[str]:
 
 
 def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retriever: Retriever, lang: Lang,
-                known: bool) -> tuple[list[str], list[Hit]]:
-    """The lines that answer one part of the question, and the passages they quote."""
+                known: bool, question: str | None = None) -> tuple[list[str], list[Hit]]:
+    """The lines that answer one part of the question (`question`: the whole of it), and
+    the passages they quote."""
     words = TEXT[lang]
     if u.asks and known:
         subject = subject_of(part, u, retriever)
@@ -212,12 +244,18 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         named = QUANTITY.search(part)
         if named:
             terms = without_figures(terms)
+        if plan := _PLAN.search(question or part):
+            return _plan_lines(retriever, terms, plan.group(), lang, lead)
         if not settles(retriever, terms, lead.text, lead.hit.pair_text):
             return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
         if named and not (re.search(r"\d", named.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):
             # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
-            # the reference's own figure answers.
-            return [words["figure"], cite(lead.text, lead.hit)], [lead.hit]
+            # the reference's own figure answers, when a passage about the question gives one.
+            figure = next(((s, h) for h in [lead.hit, *found[:4]] for s in sentences(h.chunk)
+                           if _FIGURE.search(s) and settles(retriever, terms, s, h.pair_text)), None)
+            if figure is None:
+                return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+            return [words["figure"], cite(figure[0], figure[1])], [figure[1]]
         says = polarity(lead.text, part, lang)
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h.pair_text)

@@ -25,10 +25,19 @@ _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)
                        r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄", re.I)
 
 
+# Asking where to begin at all: the getting-started checklist, in its order.
+_STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start|begin)\b|\bwhere to (start|begin)\b"
+                           r"|从哪(里|儿)?(开始|入手|下手)|怎么开始|如何开始|先做什么", re.I)
+
+
 def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
     """Short and underspecified: a topic and an open ask ("help with journeys"), or a
     complaint with no detail ("our SMS isn't going out", "推送有问题")."""
-    if u.asks or u.yes_no or not found or _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
+    if u.asks or u.yes_no or not found:
+        return False
+    if _STARTING_OUT.search(question):
+        return True  # however it is put, the answer is where the reference starts
+    if _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
         return False
     if len(known(retriever, salient(question))) > 2:
         return False
@@ -54,10 +63,34 @@ def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lan
     return None
 
 
-def map_lines(found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
-    """A vague question's best-effort map: when most of what matched is one section, that
-    section's parts by name; otherwise the matching passages of the likely areas."""
+# A title word more common than this ("data" / 数据: in most sections) names no one section.
+TITLE_WORD_WEIGHT = 1.5
+
+
+def named_section(question: str, found: list[Hit], retriever: Retriever) -> str | None:
+    """The section among those found whose title the question names ("help with journeys"
+    -> "Studio (Journey Builder)", "where do we start" -> the getting-started checklist,
+    through the glossary): the rarest title word the question shares decides."""
+    wanted = salient(retriever.bridge(question))
+    best, weight = None, 0.0
+    for hit in found:
+        title = hit.heading.split(" > ")[-1]
+        shared = {t for t in wanted & salient(title) if retriever.idf(t) >= TITLE_WORD_WEIGHT}
+        if shared and (w := max(retriever.idf(t) for t in shared)) > weight:
+            best, weight = hit.section, w
+    return best
+
+
+def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
+    """A vague question's best-effort map: the section it names, read in the reference's
+    order; else, when most of what matched is one section, that section's parts by name;
+    otherwise the matching passages of the likely areas."""
     words = TEXT[lang]
+    named = named_section(question, found, retriever)
+    if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
+        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- "))][:MAX_MAP]
+        title = items[0].heading.split(" > ")[-1]
+        return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
     top = [h for h in found[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * found[0].score and not SYMPTOM.match(h.text.lstrip("- "))]
     sections = [h.section for h in top]
     main = max(set(sections), key=sections.count)

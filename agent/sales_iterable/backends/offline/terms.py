@@ -7,7 +7,7 @@ import re
 
 from ...language import has_han
 from ...lexical import lexical_tokens
-from ...retrieve import Retriever
+from ...retrieve import KIN_PREFIX, Retriever
 
 # Words too common in questions about Iterable to show that a passage is on topic.
 GENERIC = frozenset(
@@ -15,7 +15,7 @@ GENERIC = frozenset(
     "supported show tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
     "still even already yet please thank thanks then later again right working works worked doing done going "
-    "once all isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn".split()
+    "once all has had having whether but via sent isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn".split()
 )
 
 
@@ -64,13 +64,25 @@ def _words(text: str, twin: str | None) -> set[str]:
     return own
 
 
+def _stem_key(term: str) -> str | None:
+    return term[:KIN_PREFIX] if len(term) > KIN_PREFIX and term.isascii() and term.isalpha() else None
+
+
+def held(terms: set[str], own: set[str]) -> set[str]:
+    """The terms a text holds, in any form of an English word ("expired" in "…expiry…")."""
+    keys = {k for o in own if (k := _stem_key(o))}
+    return {t for t in terms if t in own or _stem_key(t) in keys}
+
+
 def coverage(retriever: Retriever, terms: set[str], text: str, twin: str | None = None, forms: bool = False) -> float:
-    """Share of the known terms' weight (rare words weigh more) that `text` contains."""
+    """Share of the known terms' weight (rare words weigh more) that `text` contains; with
+    `forms`, in any form of an English word."""
     seen = known(retriever, terms, forms)
     if not seen:
         return 0.0
     own = _words(text, twin)
-    return sum(retriever.idf(t) for t in seen & own) / sum(retriever.idf(t) for t in seen)
+    covered = held(seen, own) if forms else seen & own
+    return sum(retriever.idf(t) for t in covered) / sum(retriever.idf(t) for t in seen)
 
 
 def _holds_a_telling_word(retriever: Retriever, seen: set[str], own: set[str]) -> bool:
@@ -78,7 +90,7 @@ def _holds_a_telling_word(retriever: Retriever, seen: set[str], own: set[str]) -
     typical word (the median weight): a junk Han bigram ("出用" from "导出用户") can be the
     rarest and yet say nothing, while "导出" and "限流" say what the question is about."""
     weights = sorted(retriever.idf(t) for t in seen)
-    covered = [retriever.idf(t) for t in seen & own]
+    covered = [retriever.idf(t) for t in held(seen, own)]
     if not covered:
         return False
     median = weights[len(weights) // 2] if len(weights) % 2 else (weights[len(weights) // 2 - 1] + weights[len(weights) // 2]) / 2
@@ -106,7 +118,7 @@ def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None =
     unknown = [t for t in terms if retriever.kin(t) is None]
     own = _words(text, twin)
     total = sum(retriever.idf(t) for t in seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
-    if sum(retriever.idf(t) for t in seen & own) / total < YES_NO_COVERAGE:
+    if sum(retriever.idf(t) for t in held(seen, own)) / total < YES_NO_COVERAGE:
         return False
     return _holds_a_telling_word(retriever, seen, own)
 

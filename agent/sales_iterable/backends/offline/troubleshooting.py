@@ -39,21 +39,27 @@ def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: L
     words = TEXT[lang]
     lines: list[str] = []
     steps: list[str] = []
+    described: set[str] = set()
     entry = retriever.section_hits(hit.section, lang)
     for part in entry:
         pieces = split_steps(render_passage(part.chunk))
         if len(pieces) > 2:
             steps = [STEP_NUMBER.sub("", p) for p in pieces[1:]]
-        elif not SYMPTOM.match(pieces[0]):
+        elif SYMPTOM.match(pieces[0]):
+            described = salient(pieces[0])
+        else:
             lines.append(cite(pieces[0], part))
     if steps:
         # A check that shares a word with the symptom that no other check shares ("we
-        # mapped a text column into a number" -> the data type check) goes first.
-        wanted = known(retriever, salient(question))
+        # mapped a text column into a number" -> the data type check) goes first. Words
+        # the entry's own symptom line uses ("…say they were sent") describe the problem,
+        # not which check fits.
+        wanted = known(retriever, salient(question)) - described
         shared = [wanted & salient(step) for step in steps]
         own = [sum(retriever.idf(t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
                for i, terms in enumerate(shared)]
         best = max(range(len(steps)), key=lambda i: (own[i], -i))
-        lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
+        if own[best] > 0:  # else no check stands out: the list's own order is the advice
+            lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
         lines += [f"{i}. {step}" for i, step in enumerate(steps, 1)]
     return lines, entry

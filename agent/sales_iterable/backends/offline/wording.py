@@ -11,7 +11,7 @@ from ...understand import COMPETITORS
 TEXT = {
     "en": {
         "none": "I could not find this in the Iterable reference I have, so I will not guess at an answer.",
-        "unknown": "The reference does not mention {terms}, so I cannot confirm that Iterable supports {it}.",
+        "unknown": "The reference does not mention {terms}, so I cannot confirm what Iterable offers there; Iterable's team can.",
         "gap": "The reference does not give {thing} for this; the nearest facts it has:",
         "gap_things": {"endpoint": "an API endpoint", "url": "an address", "price": "a price", "limit": "a limit",
                        "frequency": "a frequency", "size": "a size limit", "menu": "a menu location",
@@ -20,6 +20,7 @@ TEXT = {
         "contradiction": "The reference is not consistent on this:",
         "gap_yes_no": "The reference does not answer this directly; the closest it says:",
         "figure": "The reference gives its own figure for this:",
+        "plan": "The reference lists what each plan includes; what it says about this:",
         "no_steps": "The reference names this but does not give steps to set it up; what it does say:",
         "no_history": "There is no earlier question in this conversation, so I answered this on its own.",
         "map": "The reference covers these parts of {topic}:",
@@ -43,7 +44,7 @@ TEXT = {
     },
     "zh": {
         "none": "我在现有的Iterable参考资料中没有找到相关内容,因此不做猜测。",
-        "unknown": "参考资料中没有提到 {terms},因此无法确认Iterable是否支持{it}。",
+        "unknown": "参考资料中没有提到 {terms},因此无法确认Iterable在这方面的情况,建议向Iterable团队确认。",
         "gap": "参考资料没有给出这方面的{thing};以下是最相关的内容:",
         "gap_things": {"endpoint": "API接口", "url": "地址", "price": "价格", "limit": "限制数值",
                        "frequency": "频率", "size": "大小上限", "menu": "菜单位置", "number": "具体数字"},
@@ -51,6 +52,7 @@ TEXT = {
         "contradiction": "参考资料在这一点上前后不一致:",
         "gap_yes_no": "参考资料没有直接回答这一点;最接近的说法是:",
         "figure": "参考资料给出的数字是:",
+        "plan": "参考资料按套餐列出了包含的内容,与此相关的是:",
         "no_steps": "参考资料提到了这项功能,但没有给出具体设置步骤;它提到的内容如下:",
         "no_history": "这里没有之前的问题,所以我单独回答了这个问题。",
         "map": "参考资料涵盖{topic}的以下方面:",
