@@ -190,6 +190,7 @@ def test_what_a_plan_includes_is_answered_from_the_pricing_lines(retriever, ques
 @pytest.mark.parametrize("question, section, opening", [
     ("help with journeys", "studio", "Studio is Iterable's visual journey orchestration tool"),
     ("we just signed with iterable, where do we even start", "getting-started", "Set up data center"),
+    ("how do i get started", "getting-started", "Set up data center"),
     ("数据怎么弄进去?", "smart-ingest", None),
 ])
 def test_a_vague_question_reads_the_section_it_names_in_order(retriever, question, section, opening):
@@ -213,6 +214,33 @@ def test_a_comparison_with_another_platform_is_routed_not_reported_missing(retri
     answer = compose("For a Shopify store, is Klaviyo a better pick than Iterable?", retriever)
     assert answer.route is not None and answer.route.skill == "/sales-klaviyo"
     assert "does not mention Klaviyo" not in answer.answer
+
+
+def test_a_bare_topic_gets_a_map_without_a_guessed_symptom(retriever):
+    answer = compose("短信", retriever)
+    assert answer.answer.startswith("参考资料涵盖") and "SMS" in answer.answer
+    assert "相关功能已经配置好,但表现不符合预期。" not in answer.assumptions
+
+
+def test_a_verb_inside_a_word_is_not_taken_for_an_unknown_name(retriever):
+    answer = compose("移动收件箱和嵌入式消息有什么区别?如果我们只用服务端接口发消息,能用这两个吗?", retriever)
+    assert "没有提到" not in answer.answer and "SDK" in answer.answer, answer.answer
+
+
+def test_a_figure_per_call_is_not_answered_by_one_per_second(retriever):
+    answer = compose("单次调用 /api/users/bulkUpdate 最多能带多少个用户?", retriever)
+    assert _first(answer).startswith("参考资料没有给出这方面的限制数值"), answer.answer
+
+
+def test_a_confidence_level_is_answered_with_the_benchmark(retriever):
+    answer = compose("What confidence level should I wait for before I call a winner?", retriever)
+    assert "95%" in "\n".join(answer.answer.splitlines()[:2]) and "does not give" not in answer.answer, answer.answer
+
+
+def test_a_complaint_in_plain_chinese_finds_its_troubleshooting_entry(retriever):
+    answer = compose("数仓那边的表明明有数据,可是连到Iterable以后一个用户都没进来,怎么回事?", retriever)
+    assert _first(answer).endswith("[smart-ingest-sync-failing]"), answer.answer
+    assert "你具体看到了什么现象(报错信息,或者哪个指标不对)?" not in answer.clarifying_questions
 
 
 def test_a_yes_no_question_the_reference_cannot_settle_says_so(retriever):

@@ -85,7 +85,7 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "went down", "gone down", "declining",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
-                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了"),
+                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -125,7 +125,7 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
     "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b"
-                         r"|\bat what (confidence|level|point)|多少|百分之|几个|基准", re.I),
+                         r"|\bat what (confidence|level|point)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个|基准|置信度", re.I),
 }
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
@@ -133,7 +133,9 @@ ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "url": re.compile(r"https?://\S+|api(\.eu)?\.iterable\.com"),
     "price": re.compile(r"\$\s?\d|\d\s?美元|万美元|USD", re.I),
     "limit": re.compile(r"\d[\d,.]*\s*(\+|k\b|req|requests?|次|/s|/min|per\b|MB|KB|GB|个|条|days?|天|minutes?|分钟|hours?|小时|items?)", re.I),
-    "frequency": re.compile(r"\d|real-time|实时|hourly|daily|每(天|周|小时)"),
+    # a figure with a time unit, not any digit ("23+ data sources" says nothing about how often)
+    "frequency": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
+                            r"|\d\s*(秒|分钟|小时|天|周|个?月)|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
     "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
     "menu": re.compile(r"\S ?> ?\S|analytics|分析|Settings|设置|\b(in|inside) (Studio|the dashboard)|per campaign|journey step|"
                        r"\btiles?\b|组件|控制台|入口|按活动|旅程步骤"),

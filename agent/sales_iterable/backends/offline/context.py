@@ -38,10 +38,10 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
             out.append(words["assume_ui"])
     if vague:
         out.append(words["assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
-    if u.goal == "Troubleshoot" and (u.goal_said or vague) and not any(is_troubleshooting(h) for h in used[:1]):
-        # A symptom with no entry for it: say what was taken for granted. A goal the
-        # examples merely guessed for a specific question is not worth one (planning and
-        # does-it-exist questions read alike); for an underspecified one it is.
+    if u.goal == "Troubleshoot" and u.goal_said and not any(is_troubleshooting(h) for h in used[:1]):
+        # A stated symptom with no entry for it: say what was taken for granted. A goal the
+        # examples merely guessed is not worth an assumption: planning, does-it-exist and
+        # bare-topic questions read alike.
         out.append(words["assume_troubleshoot"])
     return out
 

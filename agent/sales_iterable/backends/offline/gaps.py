@@ -34,7 +34,9 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         if tokens and word.lower() not in aliases and not any(retriever.knows(t) for t in tokens):
             if word not in out:
                 out.append(word)
-    for term in _zh_names(question):
+    for term, verb, before in _zh_names(question):
+        if verb and (retriever.knows(verb[-1] + term[0]) or (before and retriever.knows(before + verb[0]))):
+            continue  # the "verb" was part of a word: "接口发消息" names no "口发"
         if term not in out and term not in aliases and not any(term in a for a in aliases):
             if all(not retriever.knows(term[i:i + 2]) for i in range(len(term) - 1)):
                 out.append(term)
@@ -49,14 +51,21 @@ _ZH_NAME = re.compile(
 )
 
 
+_ZH_VERBS = "发接用连"
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
 _ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
 
 
-def _zh_names(question: str) -> list[str]:
-    found = []
+def _zh_names(question: str) -> list[tuple[str, str, str]]:
+    """Candidate names, each with the verb before it and the character before that verb
+    (to tell a verb from a character of a longer word)."""
+    found: list[tuple[str, str, str]] = []
     for match in _ZH_NAME.finditer(question):
         term = (match.group(1) or match.group(2) or match.group(3) or "").lstrip(_ZH_LEADING)
-        if len(term) >= 2 and term not in found and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
-            found.append(term)
+        verb = question[match.start(): match.start(1)] if match.group(1) else ""
+        before = question[match.start() - 1: match.start()] if verb and match.start() > 0 else ""
+        if term[-1] in _ZH_VERBS:
+            continue  # "接口发" split wrongly: a name does not end in the verb that follows it
+        if len(term) >= 2 and term not in [t for t, _, _ in found] and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
+            found.append((term, verb, before))
     return found

@@ -79,10 +79,12 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
 
 
 _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
+_PER_CALL = re.compile(r"\b(per|in (one|a|each|a single)|each|single) (call|request|batch|payload)\b|单次|每次|一次(调用|请求)|每批|一批", re.I)
 # A figure's own words: its unit and what it counts ("4 requests per minute").
 _FIGURE_WORDS = frozenset("per second minute hour day week month year request call 每秒 分钟 小时 每天 每周 每月 请求".split())
 
 
+_STEP_NUMBERS = re.compile(r"(?<![\d)])\d+[)）]")
 # A figure in a sentence: digits that are not a list's step number ("2) Verify…").
 _FIGURE = re.compile(r"(?<![\d)])\d+(?![\d)])")
 
@@ -122,17 +124,24 @@ class Subject:
     terms: frozenset[str]  # the question's topic words, minus the words of the kind asked
     endpoints: tuple[str, ...]  # endpoints the question names: a sentence must name one
     units: frozenset[str] = frozenset()  # "per day": a figure per second does not answer it
+    per_call: bool = False  # "in one call": only a figure per call or batch answers it
+    # The question's own words: the glossary's additions help find passages but can swamp
+    # a short question's subject ("winner" brings "winning criteria 获胜").
+    own_words: frozenset[str] = frozenset()
 
 
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
     text = question
     for kind in u.asks:
         text = ASK_CUES[kind].sub(" ", text)
-    terms = salient(retriever.bridge(text)) - {"rate", "api", "exact", "接口", "地址", "iterable"}
+    ignored = {"rate", "api", "exact", "接口", "地址", "iterable"}
+    terms = salient(retriever.bridge(text)) - ignored
+    own_words = salient(text) - ignored
     units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
     if u.asks:
-        terms = without_figures(terms)
-    return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units))
+        terms, own_words = without_figures(terms), without_figures(own_words)
+    per_call = bool(_PER_CALL.search(question)) and bool(set(u.asks) & {"limit", "number", "size"})
+    return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units), per_call, frozenset(own_words))
 
 
 def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, twin: str | None = None) -> bool:
@@ -141,9 +150,13 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
         return False
     if subject.units and not all(TIME_UNITS[unit].search(sentence) for unit in subject.units):
         return False
-    if known(retriever, set(subject.terms), forms=True) and not about(retriever, set(subject.terms), sentence, twin):
+    if subject.per_call and not _PER_CALL.search(sentence):
+        return False  # "how many users in one call?" is not answered by a figure per second
+    if known(retriever, set(subject.terms), forms=True) and not (
+            about(retriever, set(subject.terms), sentence, twin) or about(retriever, set(subject.own_words), sentence, twin)):
         return False
-    return bool(ASK_INSTANCE[u.asks[0]].search(sentence))  # the most specific kind asked
+    # the most specific kind asked; a list's step numbers ("2) Verify…") are not figures
+    return bool(ASK_INSTANCE[u.asks[0]].search(_STEP_NUMBERS.sub(" ", sentence)))
 
 
 def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Retriever,

@@ -22,11 +22,15 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
 _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|"
-                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄", re.I)
+                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄|怎么样|咋样", re.I)
+# A bare topic ("短信", "webhooks"): no question asked about it at all.
+_ASKING = re.compile(r"[??]|\b(what|how|why|when|where|which|who|can|does|do|is|are|should)\b|什么|怎|吗|呢|哪|为什么|多少|能不能", re.I)
+BARE_TOPIC_WORDS = 2
 
 
 # Asking where to begin at all: the getting-started checklist, in its order.
 _STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start|begin)\b|\bwhere to (start|begin)\b"
+                           r"|\bhow (do|should|can) (i|we) (get )?(start|begin)(ed)?\b|^(getting|get) started\b"
                            r"|从哪(里|儿)?(开始|入手|下手)|怎么开始|如何开始|先做什么", re.I)
 
 
@@ -42,7 +46,8 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
     if len(known(retriever, salient(question))) > 2:
         return False
     complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
-    return complaint or bool(_OPEN_ASK.search(question))
+    bare = not _ASKING.search(question) and len(salient(question)) <= BARE_TOPIC_WORDS
+    return complaint or bare or bool(_OPEN_ASK.search(question))
 
 
 # Sections whose items are unrelated to each other: never read out whole.
@@ -101,5 +106,5 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang)
         if len(labelled) >= 3:
             title = next(h.heading.split(" > ")[-1] for h in top if h.section == main)
             lines = [f"{title}: {words['topic_join'].join(label for label, _ in labelled)} [{main}]"]
-            shown += [h for _, h in labelled]
+            shown = [h for _, h in labelled] + [h for h in shown if h.section != main]  # the main section first
     return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown

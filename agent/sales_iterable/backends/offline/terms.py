@@ -124,7 +124,7 @@ def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None =
 
 
 # A sentence answers what was asked only when it is about the question's subject too.
-SUBJECT_COVERAGE = 0.5
+SUBJECT_COVERAGE = 0.4
 
 # A yes/no answer needs a sentence that is about most of what the question asks.
 YES_NO_COVERAGE = 0.5
