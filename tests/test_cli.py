@@ -369,3 +369,15 @@ def test_an_unusable_api_key_is_a_bad_setting(api, capsys, monkeypatch, backend)
     assert main(["ask", "--backend", backend, "What is Studio?"]) == 2
     err = capsys.readouterr().err
     assert "ANTHROPIC_API_KEY" in err and err.count("\n") == 1 and not api.requests
+
+
+@pytest.mark.fault("exit")
+def test_ask_with_a_bad_backend_setting_exits_2_before_building_an_index(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "fresh"
+    monkeypatch.setenv("SALES_ITERABLE_DATA_DIR", str(data))
+    monkeypatch.setenv("SALES_ITERABLE_OPENAI_MODEL", "local-model")
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://models.example")
+    assert main(["ask", "--backend", "openai", "How do I set up push?"]) == 2
+    err = capsys.readouterr().err
+    assert "OPENAI_BASE_URL" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (data / "chroma").exists() and "building index" not in err

@@ -118,6 +118,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     question = _question(args, settings.max_query_chars)
+    _check_backends(args.backend)  # a bad setting is exit 2 before an index build, not after
     retriever = open_retriever(settings)
     if notice := auto_notice(args.backend):
         print(f"{PROG}: {notice}", file=sys.stderr)
@@ -135,15 +136,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    from . import repl
+def _check_backends(choice: str) -> None:
+    """Build every backend `choice` may use, so that a bad setting (an unusable key, a bad
+    deadline or URL) is a usage error now rather than a failure per question."""
     from .backends import ConfigError, create, resolve
 
     try:
-        for name in resolve(args.backend):
-            create(name)  # a bad setting (an unusable key, a bad deadline) is exit 2 now, not an error per question
+        for name in resolve(choice):
+            create(name)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from . import repl
+
+    _check_backends(args.backend)
     return repl.run(settings_for(args), backend=args.backend, lang=args.lang)
 
 
