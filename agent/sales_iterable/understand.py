@@ -82,7 +82,8 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "nobody", "no one", "didn't", "doesn't", "isn't", "can't", "cannot", "why is", "why are", "why do",
                      "nowhere", "missing", "not showing", "doesn't show", "disappeared", "no option",
                      "badly", "poorly", "underperforming", "dropped", "dropping",
-                     "went down", "gone down", "declining",
+                     "went down", "gone down", "declining", "get nothing", "getting nothing", "receive nothing",
+                     "nothing arrives", "nothing shows", "never see", "never get", "never arrive",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
                      "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明"),
@@ -150,7 +151,8 @@ _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good 
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
-    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|\b(same deal|that one|the same)\b(?!\s+(people|users?|customers?|person|audience|list|segment|time|day|campaign|email))",
+    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的"
+    r"|\byou (just )?(mentioned|said)\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one|the same)\b(?!\s+(people|users?|customers?|person|audience|list|segment|time|day|campaign|email))",
     re.I,
 )
 _PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b|^(它|这个|那个)", re.I)

@@ -8,7 +8,7 @@ import re
 from ...language import Lang
 from ...policy import question_text
 from ...retrieve import Hit
-from ...understand import Understanding
+from ...understand import COMPETITORS, Understanding
 from .passages import is_troubleshooting
 from .wording import TEXT
 
@@ -26,7 +26,8 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
     if other_language and words["assume_other_language"]:
         out.append(words["assume_other_language"])
     if routed_only:
-        out.append(words["assume_routed"])
+        if u.route not in COMPETITORS:  # a question about Braze is not a wish for "general guidance"
+            out.append(words["assume_routed"])
         return out
     if not used:
         return out

@@ -22,7 +22,7 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
     routed = re.compile("|".join(rf"\b{pattern}\b" for _, pattern in COMPETITORS.values()), re.I)
     for match in re.finditer(r"[A-Za-z][A-Za-z0-9.+-]{1,}", question):
         word = match.group().rstrip(".")
-        if routed.fullmatch(word):
+        if routed.fullmatch(word) or word.lower() in _CALENDAR:
             continue
         name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and match.start() > 0)
         if not name_like:
@@ -34,38 +34,41 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         if tokens and word.lower() not in aliases and not any(retriever.knows(t) for t in tokens):
             if word not in out:
                 out.append(word)
-    for term, verb, before in _zh_names(question):
-        if verb and (retriever.knows(verb[-1] + term[0]) or (before and retriever.knows(before + verb[0]))):
-            continue  # the "verb" was part of a word: "接口发消息" names no "口发"
+    for term, verb in _zh_names(question):
+        if verb and retriever.knows(verb[-1] + term[0]):
+            continue  # the "verb" begins a word: in "给用户发微信消息" 用 is not the verb, 发 is
         if term not in out and term not in aliases and not any(term in a for a in aliases):
             if all(not retriever.knows(term[i:i + 2]) for i in range(len(term) - 1)):
                 out.append(term)
     return out
 
 
-# Han words that name a product, channel or data source: the word right before a
-# channel/platform noun, or the object of "发/接/用/支持" in a yes/no question.
-_ZH_NAME = re.compile(
-    rf"(?:发|接|用|支持|对接|接入|集成|连)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??]|$)"
-    rf"|([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)"
-)
+# Han words that name a product, channel or data source: the object of "发/接/用/支持" in
+# a question (every start is tried: in "给用户发微信消息" the 用 of 用户 is no verb, the 发
+# is), or the word right before a channel/platform noun.
+_ZH_VERB_NAME = re.compile(
+    rf"(?=(发|接|用|支持|对接|接入|集成|连)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??]|$))")
+_ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)")
 
 
 _ZH_VERBS = "发接用连"
+# Capitalised, but days and months name no feature.
+_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
+                      "june july august september october november december".split())
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
 _ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
 
 
-def _zh_names(question: str) -> list[tuple[str, str, str]]:
-    """Candidate names, each with the verb before it and the character before that verb
-    (to tell a verb from a character of a longer word)."""
-    found: list[tuple[str, str, str]] = []
-    for match in _ZH_NAME.finditer(question):
-        term = (match.group(1) or match.group(2) or match.group(3) or "").lstrip(_ZH_LEADING)
-        verb = question[match.start(): match.start(1)] if match.group(1) else ""
-        before = question[match.start() - 1: match.start()] if verb and match.start() > 0 else ""
-        if term[-1] in _ZH_VERBS:
+def _zh_names(question: str) -> list[tuple[str, str]]:
+    """Candidate names, each with the verb before it (to tell a verb from the first
+    character of a word)."""
+    candidates = [(m.group(2), m.group(1)) for m in _ZH_VERB_NAME.finditer(question)]
+    candidates += [((m.group(1) or m.group(2)), "") for m in _ZH_NOUN_NAME.finditer(question)]
+    found: list[tuple[str, str]] = []
+    for term, verb in candidates:
+        term = term.lstrip(_ZH_LEADING)
+        if not term or term[-1] in _ZH_VERBS:
             continue  # "接口发" split wrongly: a name does not end in the verb that follows it
-        if len(term) >= 2 and term not in [t for t, _, _ in found] and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
-            found.append((term, verb, before))
+        if len(term) >= 2 and term not in [t for t, _ in found] and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
+            found.append((term, verb))
     return found

@@ -186,20 +186,24 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
             if u.goal == "Set up" and u.goal_said and HOW_TO.search(sentence):
                 score += HOW_TO_BONUS
             if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
-                best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.chunk.kind == "row"), score, sentence)
+                best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.chunk.kind == "row",
+                                            whole=hit.section == "gotchas"), score, sentence)
     return best
 
 
 MAX_LEAD_SENTENCES = 3
 
 
-def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool) -> str:
+def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool,
+               whole: bool = False) -> str:
     """What the lead quotes of its passage: the chosen sentence, with the passage's
     headline when it has a short one ("Campaign = one channel only."), the other
     sentences that hold the question's words ("Export: 4 req/min." beside "429 status on
     limit"), in the passage's order, or with its label when the sentence needs it."""
     if row or len(parts) == 1:
         return parts[i]
+    if whole:
+        return " ".join(parts)  # a warning is read whole: its second half says what to do instead
     keep = {i}
     if len(parts[0]) < 60:
         keep.add(0)  # a short first sentence is the headline the others depend on
@@ -274,6 +278,13 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                          and settles(retriever, terms, render_passage(h.chunk), h.pair_text)
                          and polarity(render_passage(h.chunk), part, lang) != says), None)
         if opposite is not None:
+            warning = next((h for h in (lead.hit, opposite) if h.section == "gotchas"), None)
+            if warning is not None:
+                # The gotchas are the reference's own corrections of what it says elsewhere:
+                # they settle it.
+                text = lead.text if warning is lead.hit else render_passage(warning.chunk)
+                said = polarity(text, part, lang)
+                return [cite((words["yes"] if said else words["no"]) + text, warning)], [warning]
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
         return [cite((words["yes"] if says else words["no"]) + lead.text, lead.hit)], [lead.hit]
