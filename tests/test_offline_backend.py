@@ -213,6 +213,7 @@ def test_a_comparison_with_another_platform_is_routed_not_reported_missing(retri
 @pytest.mark.parametrize("question, named", [
     ("Iterable能直接给用户发微信消息吗?", True),  # 用 of 用户 is no verb; 发 is
     ("Can I schedule a campaign for Monday at 9am?", False),  # a day names no feature
+    ("OK, so how do I do the same thing for Android?", False),  # nor does an interjection
 ])
 def test_unknown_names_are_found_wherever_the_verb_is_and_days_are_not_names(retriever, question, named):
     answer = compose(question, retriever)

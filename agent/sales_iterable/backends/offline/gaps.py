@@ -52,9 +52,9 @@ _ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{H
 
 
 _ZH_VERBS = "发接用连"
-# Capitalised, but days and months name no feature.
+# Capitalised, but days, months and interjections ("OK, so…") name no feature.
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                      "june july august september october november december".split())
+                      "june july august september october november december ok okay hi hello hey thanks".split())
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
 _ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
 
