@@ -43,22 +43,29 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
 
 def redact(text: str, env: Mapping[str, str] | None = None) -> str:
     """`text` with every secret value and key-shaped string replaced by [redacted]."""
-    if not text:
-        return text
-    for value in secret_values(env):
+    return _redact(text, secret_values(env)) if text else text
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for value in secrets:
         if value in text:
             text = text.replace(value, REDACTED)
     return KEY_SHAPES.sub(REDACTED, text)
 
 
 def redact_data(value: Any, env: Mapping[str, str] | None = None) -> Any:
-    """`redact` applied to every string inside JSON-like data (dict keys included)."""
+    """`redact` applied to every string inside JSON-like data (dict keys included); the
+    environment is read once per call, not once per string."""
+    return _redact_data(value, secret_values(env))
+
+
+def _redact_data(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
-        return redact(value, env)
+        return _redact(value, secrets) if value else value
     if isinstance(value, dict):
-        return {redact_data(k, env): redact_data(v, env) for k, v in value.items()}
+        return {_redact_data(k, secrets): _redact_data(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_data(v, env) for v in value]
+        return [_redact_data(v, secrets) for v in value]
     return value
 
 

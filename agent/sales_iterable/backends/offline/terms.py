@@ -4,6 +4,7 @@ sentence covers (rare words weigh more, by the reference's own word weights)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ...language import has_han
 from ...lexical import lexical_tokens
@@ -28,7 +29,8 @@ _ACRONYM = re.compile(r"\b[A-Z]{2}\b")  # EU, US, AI, IP: short, but they name t
 _ENTRY_LABELS = frozenset("symptom cause solution 症状 原因 解决 方案 决方".split())
 
 
-def salient(text: str) -> set[str]:
+@lru_cache(maxsize=8192)  # the same passages are read for every question
+def salient(text: str) -> frozenset[str]:
     """The words of a text that can show what it is about: not generic, not frame."""
     out = {a.lower() for a in _ACRONYM.findall(text)}
     for t in lexical_tokens(text):
@@ -39,7 +41,7 @@ def salient(text: str) -> set[str]:
                 out.add(t)
         elif len(t) >= 3 or t.isdigit():
             out.add(t)
-    return out
+    return frozenset(out)
 
 
 
