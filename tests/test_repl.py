@@ -286,3 +286,16 @@ def test_chat_history_is_redacted_and_never_written_through_a_link(tmp_path, mon
     save()
     assert victim.read_text() == "precious" and not history.is_symlink()
     assert "tok-0123456789abcdef" not in history.read_text() and "[redacted]" in history.read_text()
+
+
+def test_ctrl_c_works_even_when_started_with_sigint_ignored(chat_env):
+    # a background job of a non-interactive shell starts its children with SIGINT ignored
+    import signal
+
+    child = pexpect.spawn(COMMAND, ["chat", "--backend", "offline"], env=chat_env, encoding="utf-8", timeout=60,
+                          dimensions=(50, 220), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    child.expect(PROMPT, timeout=START)
+    child.sendintr()
+    child.expect(PROMPT)  # a fresh prompt: the interrupt was seen
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)

@@ -280,6 +280,13 @@ def _setup_line_editing(history_file) -> Callable[[], None]:
 
 
 def run(settings, backend: str = "auto", lang: str = "auto") -> int:
+    if sys.stdin.isatty():
+        # Started from a shell's background job or a script, SIGINT arrives ignored and Python
+        # then never raises KeyboardInterrupt: Ctrl-C at the prompt or during an answer would
+        # do nothing. At a terminal it must cancel, as the prompt says.
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     repl = Repl(settings, backend=backend, lang=lang)
     repl.start()
     save = _setup_line_editing(settings.data_dir / "chat_history") if sys.stdin.isatty() else (lambda: None)
