@@ -199,7 +199,9 @@ def test_an_unknown_model_names_the_setting(stub, client, retriever):
 def test_a_silent_server_fails_at_the_deadline(stub, client, retriever, streaming):
     stub.script.extend([stall(20)] * 2)
     started = time.monotonic()
-    with pytest.raises(OpenAIError, match="within 2 s"):
+    # The answer's deadline and the SDK's read timeout (set to the time left) both end at 2 s;
+    # whichever fires first, the message names the limit.
+    with pytest.raises(OpenAIError, match=r"within 2 s|gave up after 2 s"):
         _ask(stub, client, retriever, streaming, config=_config(stub, deadline=2))
     assert time.monotonic() - started < 15  # a hang guard, not a timing target
 
