@@ -4,6 +4,7 @@ sentence covers (rare words weigh more, by the reference's own word weights)."""
 from __future__ import annotations
 
 import re
+import statistics
 from functools import lru_cache
 
 from ...language import has_han
@@ -44,7 +45,6 @@ def salient(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-
 def known(retriever: Retriever, terms: set[str], forms: bool = False) -> set[str]:
     """The terms the reference uses somewhere; with `forms`, also those it uses in another
     form, given in its own form ("limited" -> "limit"). A user's own words that it never
@@ -83,20 +83,20 @@ def coverage(retriever: Retriever, terms: set[str], text: str, twin: str | None 
     if not seen:
         return 0.0
     own = _words(text, twin)
-    covered = held(seen, own) if forms else seen & own
-    return sum(retriever.idf(t) for t in covered) / sum(retriever.idf(t) for t in seen)
+    return _weight(retriever, held(seen, own) if forms else seen & own) / _weight(retriever, seen)
+
+
+def _weight(retriever: Retriever, terms: set[str]) -> float:
+    return sum(retriever.idf(t) for t in terms)
 
 
 def _holds_a_telling_word(retriever: Retriever, seen: set[str], own: set[str]) -> bool:
     """The text holds the question's rarest known word, or one at least as telling as its
     typical word (the median weight): a junk Han bigram ("出用" from "导出用户") can be the
     rarest and yet say nothing, while "导出" and "限流" say what the question is about."""
-    weights = sorted(retriever.idf(t) for t in seen)
+    weights = [retriever.idf(t) for t in seen]
     covered = [retriever.idf(t) for t in held(seen, own)]
-    if not covered:
-        return False
-    median = weights[len(weights) // 2] if len(weights) % 2 else (weights[len(weights) // 2 - 1] + weights[len(weights) // 2]) / 2
-    return max(covered) >= min(weights[-1], median)
+    return bool(covered) and max(covered) >= min(max(weights), statistics.median(weights))
 
 
 def about(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
@@ -104,9 +104,9 @@ def about(retriever: Retriever, terms: set[str], text: str, twin: str | None = N
     seen = known(retriever, terms, forms=True)
     if not seen:
         return False
-    if coverage(retriever, seen, text, twin, forms=True) >= SUBJECT_COVERAGE:
-        return True
-    return _holds_a_telling_word(retriever, seen, _words(text, twin))
+    own = _words(text, twin)
+    return (_weight(retriever, held(seen, own)) / _weight(retriever, seen) >= SUBJECT_COVERAGE
+            or _holds_a_telling_word(retriever, seen, own))
 
 
 def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
@@ -119,10 +119,8 @@ def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None =
         return False
     unknown = [t for t in terms if retriever.kin(t) is None]
     own = _words(text, twin)
-    total = sum(retriever.idf(t) for t in seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
-    if sum(retriever.idf(t) for t in held(seen, own)) / total < YES_NO_COVERAGE:
-        return False
-    return _holds_a_telling_word(retriever, seen, own)
+    total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
+    return _weight(retriever, held(seen, own)) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
 
 
 # A sentence answers what was asked only when it is about the question's subject too.
