@@ -84,9 +84,12 @@ _PER_CALL = re.compile(r"\b(per|in (one|a|each|a single)|each|single) (call|requ
 _FIGURE_WORDS = frozenset("per second minute hour day week month year request call 每秒 分钟 小时 每天 每周 每月 请求".split())
 
 
+# A list's step numbers ("2) Verify…") are not figures.
 _STEP_NUMBERS = re.compile(r"(?<![\d)])\d+[)）]")
-# A figure in a sentence: digits that are not a list's step number ("2) Verify…").
-_FIGURE = re.compile(r"(?<![\d)])\d+(?![\d)])")
+
+
+def _without_step_numbers(sentence: str) -> str:
+    return _STEP_NUMBERS.sub(" ", sentence)
 
 
 # A question about what a plan includes (the reference's plans: Growth, Enterprise), and
@@ -155,8 +158,8 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
     if known(retriever, set(subject.terms), forms=True) and not (
             about(retriever, set(subject.terms), sentence, twin) or about(retriever, set(subject.own_words), sentence, twin)):
         return False
-    # the most specific kind asked; a list's step numbers ("2) Verify…") are not figures
-    return bool(ASK_INSTANCE[u.asks[0]].search(_STEP_NUMBERS.sub(" ", sentence)))
+    # the most specific kind asked
+    return bool(ASK_INSTANCE[u.asks[0]].search(_without_step_numbers(sentence)))
 
 
 def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Retriever,
@@ -269,7 +272,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
             # the reference's own figure answers, when a passage about the question gives one.
             figure = next(((s, h) for h in [lead.hit, *found[:4]] for s in sentences(h.chunk)
-                           if _FIGURE.search(s) and settles(retriever, terms, s, h.pair_text)), None)
+                           if ASK_INSTANCE["number"].search(_without_step_numbers(s)) and settles(retriever, terms, s, h.pair_text)), None)
             if figure is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             return [words["figure"], cite(figure[0], figure[1])], [figure[1]]
