@@ -359,3 +359,37 @@ def test_nothing_found_says_so_and_asks_the_one_question_that_helps(retriever):
     answer = compose("zxqv plorbnik wuggle?", retriever)
     assert answer.answer.startswith("I could not find this")
     assert answer.clarifying_questions == [question_text("area", "en")] and not answer.sources
+
+
+@pytest.mark.parametrize("question, first, second", [
+    # the second question starts a few words after ", and"
+    ("How do I A/B test subject lines in a campaign, and at what confidence should I declare a winner?",
+     "A/B test subject lines", "95%"),
+    ("What do I need to configure to get push working at all, and once it's live what open rate is normal?",
+     "FCM/APNs", "5-15%"),
+])
+def test_both_parts_of_a_two_part_question_are_answered(retriever, question, first, second):
+    lines = compose(question, retriever).answer.splitlines()
+    assert any(first in line for line in lines[:2]), lines
+    assert any(second in line for line in lines[:3]), lines
+
+
+def test_background_before_the_question_does_not_make_a_false_gap(retriever):
+    # "triggers" and "profile changes" are the user's situation; the sync interval answers.
+    answer = compose("We need near-instant triggers from profile changes. How often does Smart Ingest "
+                     "from Snowflake sync, and what do we use if that's too slow?", retriever)
+    assert "does not give" not in answer.answer
+    assert "15 minutes" in "\n".join(answer.answer.splitlines()[:2])
+
+
+@pytest.mark.parametrize("question, first, absent", [
+    # the iOS entry never says "iPhone", but retrieval found it first
+    ("iPhone users stopped getting notifications but Android is fine", "APNs", None),
+    ("推送在安卓正常,苹果手机收不到", "APNs", None),
+    # an entry that only shares "campaign" and "channels" is not this complaint's entry
+    ("I tried adding push to my email campaign and can't find how", "one channel", "Brand Affinity"),
+])
+def test_a_symptom_in_the_users_words_gets_the_entry_that_fits(retriever, question, first, absent):
+    answer = compose(question, retriever).answer
+    assert first in answer.splitlines()[0], answer
+    assert absent is None or absent not in answer, answer

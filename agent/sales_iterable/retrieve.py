@@ -79,6 +79,17 @@ class Hit(BaseModel):
 
 
 KIN_PREFIX = 5  # letters two forms of an English word share: limit/limited, segment/segmentation
+# What may follow the letters two forms of a word share: limit/limited, expire/expiry,
+# segment/segmentation.
+_ENDINGS = frozenset("s es e ed d ing ings ion ions ation ations ment ments er ers or ors y ies ied ity al ally ly ize ized ise ised able ive".split()) | {""}
+
+
+def _same_stem(a: str, b: str) -> bool:
+    shared = 0
+    while shared < min(len(a), len(b)) and a[shared] == b[shared]:
+        shared += 1
+    return a[shared:] in _ENDINGS and b[shared:] in _ENDINGS
+
 
 
 class Retriever:
@@ -212,21 +223,22 @@ class Retriever:
         return term in self.index.lexical.idf
 
     @cached_property
-    def _by_prefix(self) -> dict[str, str]:
-        shortest: dict[str, str] = {}
-        for token in sorted(self.index.lexical.idf, key=len):
+    def _by_prefix(self) -> dict[str, list[str]]:
+        forms: dict[str, list[str]] = defaultdict(list)
+        for token in sorted(self.index.lexical.idf, key=lambda t: (len(t), t)):
             if len(token) >= KIN_PREFIX and token.isascii() and token.isalpha():
-                shortest.setdefault(token[:KIN_PREFIX], token)
-        return shortest
+                forms[token[:KIN_PREFIX]].append(token)
+        return dict(forms)
 
     def kin(self, term: str) -> str | None:
         """The reference's own form of a word: the word itself when the reference uses it,
-        else the shortest word it uses with the same first letters ("limited" -> "limit",
-        "expire" -> "expiry"), else None. The lexical stemmer only strips plurals."""
+        else the shortest word it uses that differs only by an ending ("limited" -> "limit",
+        "expire" -> "expiry"; not "instant" -> "install"), else None. The lexical stemmer
+        only strips plurals."""
         if self.knows(term):
             return term
         if len(term) > KIN_PREFIX and term.isascii() and term.isalpha():
-            return self._by_prefix.get(term[:KIN_PREFIX])
+            return next((form for form in self._by_prefix.get(term[:KIN_PREFIX], []) if _same_stem(term, form)), None)
         return None
 
     def idf(self, term: str) -> float:

@@ -126,7 +126,7 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
     "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b"
-                         r"|\bat what (confidence|level|point)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个|基准|置信度", re.I),
+                         r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个|基准|置信度", re.I),
 }
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {

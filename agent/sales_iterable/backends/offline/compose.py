@@ -41,6 +41,7 @@ SEARCH_K = 8
 MAX_SUPPORT = 4  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
+OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
 
 
 @lru_cache(maxsize=8)
@@ -84,8 +85,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     per_part: list[tuple[str, Understanding, Lead | None]] = []
     if u.iterable_part:
         for i, part in enumerate(parts):
-            # A later part leans on the first for its topic ("…, and should we do it early?").
-            text = part if i == 0 else f"{part} {parts[0]}"
+            # A later part leans on the first for its topic ("…, and should we do it early?")
+            # unless it names a topic of its own ("…, and at what confidence do I declare a
+            # winner?"): then the first part's words would only pull its search back.
+            text = part if i == 0 or len(known(retriever, salient(part))) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
             hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), text)
             found += [h for h in hits if h.id not in {f.id for f in found}]

@@ -131,6 +131,22 @@ class Subject:
     # The question's own words: the glossary's additions help find passages but can swamp
     # a short question's subject ("winner" brings "winning criteria 获胜").
     own_words: frozenset[str] = frozenset()
+    # The words of the sentence that asks, when background comes first: "We need instant
+    # triggers from profile changes. How often does Smart Ingest sync?" is answered by a
+    # sentence about Smart Ingest syncs that never says "trigger".
+    asking: frozenset[str] = frozenset()
+
+
+_STATEMENT_END = re.compile(r"(?<=[.!。!])\s*(?=\S)")
+
+
+def asking_sentence(question: str, retriever: Retriever) -> str:
+    """The sentence that asks, when a question opens with background ("We need instant
+    triggers. How often does Smart Ingest sync?"): the background's words are not what
+    the answer must be about. The whole question when its last sentence names nothing
+    the reference knows ("We call the bulk endpoint. What is the limit?")."""
+    last = _STATEMENT_END.split(question.strip())[-1]
+    return last if known(retriever, salient(last)) else question
 
 
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
@@ -144,7 +160,10 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     if u.asks:
         terms, own_words = without_figures(terms), without_figures(own_words)
     per_call = bool(_PER_CALL.search(question)) and bool(set(u.asks) & {"limit", "number", "size"})
-    return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units), per_call, frozenset(own_words))
+    asking = asking_sentence(text, retriever)
+    asking_words = frozenset(own_words & salient(asking)) if asking != text else frozenset()
+    return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units), per_call, frozenset(own_words),
+                   asking_words)
 
 
 def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, twin: str | None = None) -> bool:
@@ -156,7 +175,8 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
     if subject.per_call and not _PER_CALL.search(sentence):
         return False  # "how many users in one call?" is not answered by a figure per second
     if known(retriever, set(subject.terms), forms=True) and not (
-            about(retriever, set(subject.terms), sentence, twin) or about(retriever, set(subject.own_words), sentence, twin)):
+            about(retriever, set(subject.terms), sentence, twin) or about(retriever, set(subject.own_words), sentence, twin)
+            or about(retriever, set(subject.asking), sentence, twin)):
         return False
     # the most specific kind asked
     return bool(ASK_INSTANCE[u.asks[0]].search(_without_step_numbers(sentence)))
@@ -243,7 +263,10 @@ def split_parts(question: str) -> list[str]:
     pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
     if len(pieces) >= 2:
         return pieces[:3]
-    match = re.search(r",\s+(and|or)\s+(?=(what|how|where|which|when|should|can|do|does|is|are)\b)", question, re.I)
+    # ", and at what confidence…", ", and once it's live what open rate…": a question word
+    # within a few words of the conjunction starts a second question.
+    match = re.search(r",\s+(and|or)\s+(?=([\w']+\s+){0,4}?(what|how|where|which|when|should|can|do|does|is|are)\b)",
+                      question, re.I)
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
     return [question]

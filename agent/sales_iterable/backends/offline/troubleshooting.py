@@ -13,19 +13,27 @@ from .wording import TEXT, cite
 
 # A troubleshooting entry fits a symptom when its title, symptom and cause hold this share.
 ENTRY_COVERAGE = 0.3
+# ...and retrieval scored it at least this share of the best passage's score.
+ENTRY_SCORE_SHARE = 0.6
 
 
 def matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
-    """For a symptom, the troubleshooting entry among the passages found whose symptom or
-    cause shares the question's words at least as well as the best other passages do. Every
-    entry found is a candidate, not only the top few: a short complaint ("our push isn't
-    working") matches a gotcha that merely names push as well as it matches the entry."""
-    if u.goal != "Troubleshoot":
+    """For a symptom, the troubleshooting entry that fits it. The entry found first fits:
+    retrieval matched the complaint in the user's own words ("iPhones stopped getting
+    notifications" is the iOS push entry, though it never says iPhone). Otherwise, an entry
+    fits when its symptom or cause shares the question's words at least as well as the
+    best other passages do, and retrieval did not find it far weaker than the best
+    passage: "our push isn't working" matches a gotcha that merely names push as well as
+    it matches the entry, but "I can't add push to my email campaign" is not a Brand
+    Affinity problem because that entry mentions campaigns and channels."""
+    if u.goal != "Troubleshoot" or not found:
         return None
+    if is_troubleshooting(found[0]):
+        return found[0]
     terms = salient(retriever.bridge(question))
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
     for hit in found:
-        if is_troubleshooting(hit):
+        if is_troubleshooting(hit) and hit.score >= ENTRY_SCORE_SHARE * found[0].score:
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             fit = coverage(retriever, terms, entry + " " + hit.heading)
             if fit >= ENTRY_COVERAGE and fit >= best_other:
@@ -52,9 +60,9 @@ def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: L
     if steps:
         # A check that shares a word with the symptom that no other check shares ("we
         # mapped a text column into a number" -> the data type check) goes first. Words
-        # the entry's own symptom line uses ("…say they were sent") describe the problem,
-        # not which check fits.
-        wanted = known(retriever, salient(question)) - described
+        # the entry's own symptom line or title uses ("…say they were sent", "notifications")
+        # describe the problem, not which check fits.
+        wanted = known(retriever, salient(question)) - described - salient(hit.heading)
         shared = [wanted & salient(step) for step in steps]
         own = [sum(retriever.idf(t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
                for i, terms in enumerate(shared)]
