@@ -9,7 +9,10 @@ for Chinese questions naming products in Chinese, and warm query latency.
 The holdout half is scored in aggregate only: this script never prints one of its
 questions or a per-question result (`--misses` lists tune questions only).
 
-    python bench/retrieval.py [--embedder e5] [--data-dir DIR] [--misses]
+    python bench/retrieval.py [--half tune|holdout|both] [--embedder e5] [--data-dir DIR] [--misses]
+
+`--half tune` scores the tune half alone (what to look at while choosing); the holdout
+half is then neither read nor scored.
 """
 
 from __future__ import annotations
@@ -85,8 +88,10 @@ def main() -> int:
                         help="also measure this embedder (e.g. e5) beside the default use")
     parser.add_argument("--data-dir", type=Path, default=None, help="index location (default: a fresh temp dir)")
     parser.add_argument("--misses", action="store_true", help="list tune questions not answered at rank 1")
+    parser.add_argument("--half", choices=(*HALVES, "both"), default="both",
+                        help="which half of the question set to score (default both)")
     args = parser.parse_args()
-    halves = {name: load_half(name) for name in HALVES}
+    halves = {name: load_half(name) for name in HALVES if args.half in (name, "both")}
     regression = {name: load_regression(path) for name, path in REGRESSION.items()}
     print("chunk level, per language: r@1 r@5 mrr ("
           + ", ".join(f"{name} {sum(c['lang'] == 'en' for c in cs)} en / {sum(c['lang'] == 'zh' for c in cs)} zh"
@@ -109,12 +114,12 @@ def main() -> int:
         print(f"cross-lingual, {len(crossterm)} dev questions naming products in Chinese (section level, hybrid): " + ", ".join(
             f"{step} MRR {score(retriever, crossterm, rank=section_rank, **kw)['zh']['mrr']:.2f}" for step, kw in steps.items()))
         timings = []
-        for case in halves["tune"]:
+        for case in next(iter(halves.values())):
             t = time.perf_counter()
             retriever.search(case["q"], k=K)
             timings.append((time.perf_counter() - t) * 1000)
         print(f"warm query p50 {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * .95)]:.1f} ms")
-        if args.misses:
+        if args.misses and "tune" in halves:
             print("tune misses (hybrid):\n" + "\n".join(misses(retriever, halves["tune"])))
     return 0
 
