@@ -110,15 +110,19 @@ UI_CUES = ("dashboard", "in the ui", "in the app", "console", "menu", "screen", 
 
 # --- what kind of thing is asked ---------------------------------------------------------
 
-Ask = Literal["endpoint", "url", "price", "limit", "frequency", "size", "menu", "number"]
+Ask = Literal["endpoint", "url", "price", "limit", "retention", "frequency", "size", "menu", "number"]
 ASK_CUES: dict[Ask, re.Pattern[str]] = {
-    "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\bapi (call|route|path)\b"
+    # "Can I trigger a journey from an API call?" asks whether, not which endpoint.
+    "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b"
                            r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
     "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
     "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),
     # "How often may I call it?" asks for a rate limit, not a schedule.
     "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b"
                         r"|\bhow (often|frequently)\b[^?]*\b(call|hit|request|query|poll)|限流|上限|最多|最大|几次|多少次|调用频率", re.I),
+    # How long data is kept: a period, not how often something happens.
+    "retention": re.compile(r"\bhow long\b[^?]*\b(keep|kept|store[sd]?|retain(ed)?|hold|held)\b|\bretention\b|\bretain\b"
+                            r"|保留多久|保存多久|存多久|保留多长|保存多长|保留期|保存期|数据保留", re.I),
     "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\bhow long\b|\binterval\b"
                             r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
@@ -138,6 +142,7 @@ ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "frequency": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
                             r"|\d\s*(秒|分钟|小时|天|周|个?月)|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
     "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
+    "retention": re.compile(r"\bretain|\bretention\b|\b(kept|stored|deleted) (for|after)\b|保留|保存期|存储期", re.I),
     "menu": re.compile(r"\S ?> ?\S|analytics|分析|Settings|设置|\b(in|inside) (Studio|the dashboard)|per campaign|journey step|"
                        r"\btiles?\b|组件|控制台|入口|按活动|旅程步骤"),
     "number": re.compile(r"\d"),
@@ -186,7 +191,7 @@ def stated_channel(text: str) -> Literal["api", "ui"] | None:
 
 # When a question asks for several kinds at once ("the max size"), the most specific
 # decides what an answer must contain.
-_SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "frequency", "limit", "menu", "number")
+_SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "retention", "frequency", "limit", "menu", "number")
 _NAMED_ENDPOINT = re.compile(r"/api/\w")
 
 

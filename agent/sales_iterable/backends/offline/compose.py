@@ -30,10 +30,10 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, und
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, choose_lead, lead_lines, relevant, split_parts
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, choose_lead, compared, lead_lines, relevant, split_parts
 from .maps import feature_section, is_vague, map_lines
 from .passages import SYMPTOM, is_troubleshooting, render_passage
-from .terms import coverage, known, salient
+from .terms import coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
@@ -80,7 +80,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # The nearest facts are those about the rest of the question: "LINE" is not the
         # "lines" of "subject lines".
         query = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", query)
-    parts = [query] if u.follow_up and previous else split_parts(query)
+    pair = None if u.follow_up and previous else compared(query)
+    parts = [query] if u.follow_up and previous else pair or split_parts(query)
     found: list[Hit] = []
     per_part: list[tuple[str, Understanding, Lead | None]] = []
     if u.iterable_part:
@@ -88,7 +89,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # A later part leans on the first for its topic ("…, and should we do it early?")
             # unless it names a topic of its own ("…, and at what confidence do I declare a
             # winner?"): then the first part's words would only pull its search back.
-            text = part if i == 0 or len(known(retriever, salient(part))) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
+            # The two things a comparison sets side by side are each searched alone.
+            text = part if i == 0 or pair or len(named(retriever, part)) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
             hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), text)
             found += [h for h in hits if h.id not in {f.id for f in found}]
@@ -108,14 +110,18 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     if unknown:
         it = unknown[0] if len(unknown) == 1 else ("them" if lang == "en" else "这些")
-        body.append(words["unknown"].format(terms=", ".join(unknown), it=it))
+        terms = ", ".join(unknown) if lang == "en" else "、".join(unknown)
+        if lang == "zh" and terms[0].isascii():
+            terms = f" {terms}"  # a space between Han and Latin text, none between Han words
+        body.append(words["unknown"].format(terms=terms, it=it))
 
-    if vague and not (u.goal == "Troubleshoot" and any(is_troubleshooting(h) for h in found[:3])):
+    entry = matching_entry(question, u, found, retriever) if not unknown else None
+    if vague and entry is None:
         lines, shown = map_lines(question, found, retriever, lang)
         body += lines
         for hit in shown:
             use(hit)
-    elif (entry := matching_entry(question, u, found, retriever)) is not None and not unknown:
+    elif entry is not None:
         lines, shown = troubleshooting_lines(entry, question, retriever, lang)
         body += lines
         for hit in shown:
@@ -171,7 +177,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # A question that names almost nothing the reference knows was read as its closest
     # part of the reference: that is an assumption worth stating.
-    names_little = len(known(retriever, salient(question))) <= 1
+    names_little = len(named(retriever, question)) <= 1
     underspecified = vague or names_little
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
     # A name the reference never uses was said so: no question about it would change that.

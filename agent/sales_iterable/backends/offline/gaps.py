@@ -57,6 +57,10 @@ _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday 
                       "june july august september october november december ok okay hi hello hey thanks".split())
 _ZH_QUESTION_WORDS = ("什么", "哪个", "哪些", "怎么", "多少", "如何", "为什么")
 _ZH_LEADING = "给向往在用对跟和与把从者或及"  # prepositions and conjunctions that stick to a name
+# A verb the noun pattern swept in ("支持小程序" is 小程序), and a count before a noun
+# ("发一封", "两条短信"): neither is part of a name.
+_ZH_VERB_PREFIX = re.compile(r"^(支持|对接|接入|集成|使用|开通|发|接|用|连)")
+_ZH_COUNT = re.compile(r"^[一二两三四五六七八九十几每这那某各][个条封次份张种位家款篇]?")
 
 
 def _zh_names(question: str) -> list[tuple[str, str]]:
@@ -66,9 +70,10 @@ def _zh_names(question: str) -> list[tuple[str, str]]:
     candidates += [((m.group(1) or m.group(2)), "") for m in _ZH_NOUN_NAME.finditer(question)]
     found: list[tuple[str, str]] = []
     for term, verb in candidates:
-        term = term.lstrip(_ZH_LEADING)
+        term = _ZH_COUNT.sub("", _ZH_VERB_PREFIX.sub("", term.lstrip(_ZH_LEADING)))
         if not term or term[-1] in _ZH_VERBS:
             continue  # "接口发" split wrongly: a name does not end in the verb that follows it
         if len(term) >= 2 and term not in [t for t, _ in found] and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
             found.append((term, verb))
-    return found
+    # "支持钉钉渠道" also yields "持钉钉": a candidate that another one ends is that one, mis-cut.
+    return [(t, v) for t, v in found if not any(o != t and t.endswith(o) for o, _ in found)]

@@ -10,7 +10,7 @@ from ...language import Lang
 from ...retrieve import Hit, Retriever
 from ...understand import ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
-from .terms import about, coverage, known, salient, settles
+from .terms import about, coverage, known, named, salient, settles
 from .wording import TEXT, cite
 
 # Choosing the lead sentence: its passage's rank and the question's words it holds (each
@@ -146,7 +146,7 @@ def asking_sentence(question: str, retriever: Retriever) -> str:
     the answer must be about. The whole question when its last sentence names nothing
     the reference knows ("We call the bulk endpoint. What is the limit?")."""
     last = _STATEMENT_END.split(question.strip())[-1]
-    return last if known(retriever, salient(last)) else question
+    return last if named(retriever, last) else question
 
 
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
@@ -244,6 +244,10 @@ def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever
     return text
 
 
+# Whether everything needs something: one case's requirement does not settle it.
+_EVERY = re.compile(r"\b(everything|every \w+|all (of )?(the |our )?\w+)\b[^?]*\b(need|require)|都要|都需要|都得|全都要", re.I)
+
+
 def polarity(sentence: str, question: str, lang: Lang) -> bool:
     """True when the sentence affirms what the question asks, False when it denies it."""
     text = _UNLIKE.sub("", sentence)
@@ -252,10 +256,31 @@ def polarity(sentence: str, question: str, lang: Lang) -> bool:
         return True
     # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
     # negation belongs to the requirement the question asks about.
-    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|过审|审核", question, re.I) and re.search(
+    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|配置|开通)|得装|过审|审核", question, re.I) and re.search(
             r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", text, re.I):
         return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
     return False
+
+
+# "What's the difference between a campaign and a journey?", "STO vs Brand Affinity",
+# "Mobile Inbox 跟 Embedded Messages 有啥 difference?": two things, each to be described.
+_COMPARE = (
+    re.compile(r"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)[\s?.!?]*$", re.I),
+    re.compile(r"^(?:(?:what's|what is|what are)\s+)?(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
+    re.compile(r"^(?:(?:compare|comparing)\s+)(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
+    re.compile(r"(?P<a>[^,,。??]+?)\s*(?:和|跟|与|同|还是)\s*(?P<b>[^,,。??]+?)\s*(?:之间)?(?:有|的)?\s*"
+               r"(?:什么|啥|哪些)?\s*(?:区别|不同|差别|差异|difference)", re.I),
+)
+
+
+def compared(question: str) -> list[str] | None:
+    """The two things a comparison question sets side by side, or None."""
+    for pattern in _COMPARE:
+        if match := pattern.search(question.strip()):
+            a, b = match.group("a").strip(), match.group("b").strip()
+            if a and b:
+                return [a, b]
+    return None
 
 
 def split_parts(question: str) -> list[str]:
@@ -299,6 +324,10 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             if figure is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             return [words["figure"], cite(figure[0], figure[1])], [figure[1]]
+        if _EVERY.search(part):
+            # "Does everything need the SDK?": a passage about some cases ("in-app messages
+            # require the SDK") is quoted, but it settles the question for those cases only.
+            return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h.pair_text)

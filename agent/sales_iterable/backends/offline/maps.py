@@ -10,7 +10,7 @@ from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
 from .passages import SYMPTOM, is_troubleshooting, render_passage
-from .terms import known, salient
+from .terms import TITLE_WORD_WEIGHT, known, named, salient
 from .wording import TEXT, cite, topic
 
 MAX_MAP = 5  # lines of a best-effort map for a vague question
@@ -43,7 +43,7 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
         return True  # however it is put, the answer is where the reference starts
     if _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
         return False
-    if len(known(retriever, salient(question))) > 2:
+    if len(named(retriever, question)) > 2:
         return False
     complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
     bare = not _ASKING.search(question) and len(salient(question)) <= BARE_TOPIC_WORDS
@@ -66,10 +66,6 @@ def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lan
         if len(items) <= MAX_WALKTHROUGH and not any(h.chunk.kind == "row" for h in items):
             return hit.section
     return None
-
-
-# A title word more common than this ("data" / 数据: in most sections) names no one section.
-TITLE_WORD_WEIGHT = 1.5
 
 
 def named_section(question: str, found: list[Hit], retriever: Retriever) -> str | None:

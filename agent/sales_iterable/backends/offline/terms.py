@@ -55,6 +55,22 @@ def known(retriever: Retriever, terms: set[str], forms: bool = False) -> set[str
     return {k for t in terms if (k := retriever.kin(t)) is not None}
 
 
+def named(retriever: Retriever, text: str) -> set[str]:
+    """The words of a text the reference uses, as a reader would count them: Chinese is
+    matched as overlapping character pairs, so "活动数据不对" also yields 动数 and 据不,
+    which the reference happens to contain ("数据不足"); a pair that overlaps one already
+    taken, reading left to right, is not a word of its own."""
+    words = known(retriever, set(salient(text)))
+    taken: set[str] = set()
+    end = 0
+    for i in range(len(text) - 1):
+        pair = text[i:i + 2]
+        if pair in words and i >= end:
+            taken.add(pair)
+            end = i + 2
+    return {w for w in words if not has_han(w) or len(w) != 2 or w in taken}
+
+
 def _words(text: str, twin: str | None) -> set[str]:
     """The salient words of a sentence, plus those of its passage's other-language twin that
     are in the other script: "Filter tile 能按 Has opened 分流吗?" can only find its English
@@ -88,6 +104,10 @@ def coverage(retriever: Retriever, terms: set[str], text: str, twin: str | None 
 
 def _weight(retriever: Retriever, terms: set[str]) -> float:
     return sum(retriever.idf(t) for t in terms)
+
+
+# A title word more common than this ("data" / 数据: in most sections) names no one section.
+TITLE_WORD_WEIGHT = 1.5
 
 
 def _holds_a_telling_word(retriever: Retriever, seen: set[str], own: set[str]) -> bool:
