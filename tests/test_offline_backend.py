@@ -190,8 +190,27 @@ def test_a_vague_question_reads_the_section_it_names_in_order(retriever, questio
     cited = [m.group("section") for line in answer.answer.splitlines()[1:] if (m := CITED.match(line))]
     assert cited and set(cited) == {section}, answer.answer
     if opening:
-        assert answer.answer.splitlines()[1].startswith(f"- {opening}")
+        assert re.sub(r"^(- |\d+\. )", "", answer.answer.splitlines()[1]).startswith(opening)
     assert answer.assumptions
+
+
+@pytest.mark.parametrize("question", ["how do i get started", "刚开通Iterable,从哪开始?"])
+def test_where_to_start_is_the_whole_checklist_in_order(retriever, question):
+    checklist = retriever.section_hits("getting-started", "zh" if "开始" in question else "en")
+    steps = [line for line in compose(question, retriever).answer.splitlines() if re.match(r"\d+\. ", line)]
+    assert [line.split(". ", 1)[0] for line in steps] == [str(i) for i in range(1, len(checklist) + 1)]
+
+
+@pytest.mark.parametrize("question, lang", [("那第二步具体怎么操作?", "zh"), ("what about the other one?", "en")])
+def test_a_follow_up_with_nothing_before_it_and_nothing_named_quotes_no_guess(retriever, question, lang):
+    answer = compose(question, retriever)
+    assert not answer.sources and len(answer.answer.splitlines()) == 1, answer.answer
+    assert answer.clarifying_questions == [question_text("area", lang)]
+
+
+def test_a_follow_up_with_nothing_before_it_answers_what_it_names(retriever):
+    answer = compose("And what about the EU one?", retriever)
+    assert "api.eu.iterable.com" in answer.answer
 
 
 def test_a_name_the_reference_never_uses_gets_no_question_and_no_unrelated_facts(retriever):
@@ -436,3 +455,29 @@ def test_whether_everything_needs_something_is_not_settled_by_one_case(retriever
 
 def test_a_trigger_from_an_api_call_is_not_asked_as_an_endpoint(retriever):
     assert "does not give an API endpoint" not in compose("can I trigger a journey from an API call", retriever).answer
+
+
+@pytest.mark.parametrize("question, wanted, unwanted", [
+    # a judgement ("healthy") is not the subject of the figure asked for
+    ("what SMS delivery rate should I consider healthy?", "> 95%", "does not give"),
+    # "which header" is not "where in the menus"
+    ("调用API时API key放在哪个header里?", "Api-Key", "菜单位置"),
+    # ", and separately, how…" starts a second question
+    ("Can Smart Ingest pull users from Databricks, and separately, how would we get Iterable's "
+     "engagement data back into Snowflake?", "Export Iterable data to Snowflake", "does not answer"),
+])
+def test_no_false_gap_when_the_line_that_answers_is_there(retriever, question, wanted, unwanted):
+    answer = compose(question, retriever).answer
+    assert wanted in "\n".join(answer.splitlines()[:2]) and unwanted not in answer, answer
+
+
+@pytest.mark.parametrize("question, section", [("segments?", "segmentation"), ("AI那块儿有啥用?", "ai-suite")])
+def test_a_topic_with_only_a_question_mark_or_what_it_is_for_gets_its_section(retriever, question, section):
+    answer = compose(question, retriever)
+    first = next(m.group("section") for line in answer.answer.splitlines() if (m := CITED.match(line)))
+    assert first == section, answer.answer
+
+
+def test_a_compared_thing_is_described_by_its_own_item_not_an_endpoint(retriever):
+    lines = compose("Embedded Messages和In-app messages有什么不一样?", retriever).answer.splitlines()
+    assert lines[0].startswith("嵌入式消息") and lines[1].startswith("应用内消息:"), lines

@@ -127,9 +127,9 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                             r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
-                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
+                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头))(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
-    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat (open|click|delivery) rate\b|\bnormal\b"
+    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
                          r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个|基准|置信度", re.I),
 }
 # What a passage sentence must contain to answer each kind.

@@ -30,10 +30,10 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, und
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, choose_lead, compared, lead_lines, relevant, split_parts
-from .maps import feature_section, is_vague, map_lines
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
+from .maps import described, feature_section, is_vague, map_lines
 from .passages import SYMPTOM, is_troubleshooting, render_passage
-from .terms import coverage, known, named, salient
+from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
@@ -72,31 +72,51 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         query = f"{question} {previous}"
     else:
         u, query = alone, question
-        if alone.follow_up:
-            body.append(words["no_history"])
+    names_little = len(named(retriever, question)) <= 1
+    # A follow-up with nothing before it that names nothing telling of its own ("那第二步
+    # 具体怎么操作?"): any passage would be a guess at what it follows. "And the EU one?"
+    # names enough to answer what it can.
+    orphan = alone.follow_up and not previous and not any(
+        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(question)))
+    if alone.follow_up and not previous:
+        body.append(words["orphan" if orphan else "no_history"])
 
     unknown = unknown_terms(question, retriever) if u.iterable_part else []
     for term in unknown:
         # The nearest facts are those about the rest of the question: "LINE" is not the
         # "lines" of "subject lines".
         query = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", query)
-    pair = None if u.follow_up and previous else compared(query)
-    parts = [query] if u.follow_up and previous else pair or split_parts(query)
+    parts: list[str] = []
+    things: set[int] = set()  # the parts that are one of two things compared
+    for piece in [query] if u.follow_up and previous else split_parts(query):
+        pair = compared(piece)
+        things |= set(range(len(parts), len(parts) + len(pair))) if pair else set()
+        parts += pair or [piece]
     found: list[Hit] = []
     per_part: list[tuple[str, Understanding, Lead | None]] = []
-    if u.iterable_part:
+    if u.iterable_part and not orphan:
         for i, part in enumerate(parts):
             # A later part leans on the first for its topic ("…, and should we do it early?")
             # unless it names a topic of its own ("…, and at what confidence do I declare a
             # winner?"): then the first part's words would only pull its search back.
             # The two things a comparison sets side by side are each searched alone.
-            text = part if i == 0 or pair or len(named(retriever, part)) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
+            text = part if i == 0 or i in things or len(named(retriever, part)) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
-            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), text)
+            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), retriever.bridge(text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
+            if i and unknown and any(term in part for term in unknown):
+                continue  # a later part about a name the reference never uses: said above
             focus = question if u.follow_up and previous else None
             taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
-            lead = choose_lead(text, hits, pu, retriever, focus=focus, exclude=taken) if hits else None
+            lead = choose_lead(text, hits, pu, retriever, focus=focus) if hits else None
+            if lead is not None and (lead.hit.id, lead.sentence) in taken:
+                if answered(text, pu, lead, retriever):
+                    continue  # the line that answers an earlier part answers this one too
+                lead = choose_lead(text, hits, pu, retriever, focus=focus, exclude=taken)
+            if i in things and hits and (about := described(part, hits, retriever, lang)) is not None:
+                # One of two things compared: what it is, not the line that best matches its name.
+                about = about if about.score else about.model_copy(update={"score": hits[0].score})
+                lead = Lead(about, render_passage(about.chunk), about.score, render_passage(about.chunk))
             per_part.append((focus or (part if i else text), pu, lead))
     found.sort(key=lambda h: -h.score)
     leads = [lead for _, _, lead in per_part if lead is not None]
@@ -163,7 +183,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
-    if not used and u.iterable_part and u.route is None and not unknown:
+    if not used and u.iterable_part and u.route is None and not unknown and not orphan:
         body.append(words["none"])
 
     uses_pricing = any(h.section == "pricing" for h in used)
@@ -177,7 +197,6 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # A question that names almost nothing the reference knows was read as its closest
     # part of the reference: that is an assumption worth stating.
-    names_little = len(named(retriever, question)) <= 1
     underspecified = vague or names_little
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
     # A name the reference never uses was said so: no question about it would change that.

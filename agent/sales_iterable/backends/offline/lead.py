@@ -153,7 +153,9 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     text = question
     for kind in u.asks:
         text = ASK_CUES[kind].sub(" ", text)
-    ignored = {"rate", "api", "exact", "接口", "地址", "iterable"}
+    # The words of the kind asked are not its subject, nor are words that judge a figure
+    # ("what rate is healthy?").
+    ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
     terms = salient(retriever.bridge(text)) - ignored
     own_words = salient(text) - ignored
     units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
@@ -269,7 +271,7 @@ _COMPARE = (
     re.compile(r"^(?:(?:what's|what is|what are)\s+)?(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
     re.compile(r"^(?:(?:compare|comparing)\s+)(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
     re.compile(r"(?P<a>[^,,。??]+?)\s*(?:和|跟|与|同|还是)\s*(?P<b>[^,,。??]+?)\s*(?:之间)?(?:有|的)?\s*"
-               r"(?:什么|啥|哪些)?\s*(?:区别|不同|差别|差异|difference)", re.I),
+               r"(?:什么|啥|哪些)?\s*(?:区别|不同|不一样|差别|差异|difference)", re.I),
 )
 
 
@@ -290,11 +292,22 @@ def split_parts(question: str) -> list[str]:
         return pieces[:3]
     # ", and at what confidence…", ", and once it's live what open rate…": a question word
     # within a few words of the conjunction starts a second question.
-    match = re.search(r",\s+(and|or)\s+(?=([\w']+\s+){0,4}?(what|how|where|which|when|should|can|do|does|is|are)\b)",
+    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,4}?(what|how|where|which|when|should|can|do|does|is|are)\b)",
                       question, re.I)
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
     return [question]
+
+
+def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> bool:
+    """The lead answers this part as asked: holds the kind of thing it asks for, or
+    settles its yes/no. An open question ("what kinds of things can start one?") is never
+    known to be answered: the next best sentence is worth showing."""
+    if u.asks:
+        return answers_kind(retriever, u, lead.text, subject_of(part, u, retriever), lead.hit.pair_text)
+    if u.yes_no:
+        return settles(retriever, salient(retriever.bridge(part)), lead.text, lead.hit.pair_text)
+    return False
 
 
 def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retriever: Retriever, lang: Lang,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from ...language import Lang
+from ...lexical import lexical_tokens
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
 from .passages import SYMPTOM, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, known, named, salient
+from .terms import TITLE_WORD_WEIGHT, held, known, named, salient
 from .wording import TEXT, cite, topic
 
 MAX_MAP = 5  # lines of a best-effort map for a vague question
@@ -21,8 +22,8 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
-_OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|"
-                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄|怎么样|咋样", re.I)
+_OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|\bwhat (is it|are they) (good )?for\b|"
+                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
 # A bare topic ("短信", "webhooks"): no question asked about it at all.
 _ASKING = re.compile(r"[??]|\b(what|how|why|when|where|which|who|can|does|do|is|are|should)\b|什么|怎|吗|呢|哪|为什么|多少|能不能", re.I)
 BARE_TOPIC_WORDS = 2
@@ -46,7 +47,8 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
     if len(named(retriever, question)) > 2:
         return False
     complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
-    bare = not _ASKING.search(question) and len(salient(question)) <= BARE_TOPIC_WORDS
+    # "segments?" asks nothing about segments but the question mark.
+    bare = not _ASKING.search(question.rstrip("??!! ")) and len(salient(question)) <= BARE_TOPIC_WORDS
     return complaint or bare or bool(_OPEN_ASK.search(question))
 
 
@@ -76,10 +78,33 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
     best, weight = None, 0.0
     for hit in found:
         title = hit.heading.split(" > ")[-1]
-        shared = {t for t in wanted & salient(title) if retriever.idf(t) >= TITLE_WORD_WEIGHT}
+        shared = {t for t in held(wanted, set(salient(title))) if retriever.idf(retriever.kin(t) or t) >= TITLE_WORD_WEIGHT}
         if shared and (w := max(retriever.idf(t) for t in shared)) > weight:
             best, weight = hit.section, w
     return best
+
+
+_ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)
+
+
+def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) -> Hit | None:
+    """The passage that says what one of two compared things is: the item labelled with its
+    name ("In-app messages: Center, top, bottom…"), else the opening passage of the section
+    named after it ("a journey" -> "Studio is Iterable's visual journey orchestration
+    tool…"). None when neither is found."""
+    name = lexical_tokens(_ARTICLE.sub("", thing.strip()))
+    for hit in found:
+        twin = retriever.chunk(hit.chunk.pair_id) if hit.chunk.pair_id else None
+        if any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else "")):
+            return hit
+    section = named_section(thing, found, retriever)
+    if section is None or section in _MISCELLANY:
+        return None
+    opening = retriever.section_hits(section, lang)
+    title = opening[0].heading.split(" > ")[-1] if opening else ""
+    words = named(retriever, thing)
+    # the section is the thing itself, not where it lives ("Studio里的Experiment tile")
+    return opening[0] if words and held(words, set(salient(title))) == words else None
 
 
 def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
@@ -89,8 +114,13 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang)
     words = TEXT[lang]
     named = named_section(question, found, retriever)
     if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
-        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- "))][:MAX_MAP]
+        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- "))]
         title = items[0].heading.split(" > ")[-1]
+        if _STARTING_OUT.search(question):
+            # Where to begin: the whole checklist, in its order, is the answer.
+            return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
+                                                         for i, h in enumerate(items, 1)], items
+        items = items[:MAX_MAP]
         return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
     top = [h for h in found[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * found[0].score and not SYMPTOM.match(h.text.lstrip("- "))]
     sections = [h.section for h in top]
