@@ -481,3 +481,14 @@ def test_a_topic_with_only_a_question_mark_or_what_it_is_for_gets_its_section(re
 def test_a_compared_thing_is_described_by_its_own_item_not_an_endpoint(retriever):
     lines = compose("Embedded Messages和In-app messages有什么不一样?", retriever).answer.splitlines()
     assert lines[0].startswith("嵌入式消息") and lines[1].startswith("应用内消息:"), lines
+
+
+def test_a_yes_no_mostly_about_what_the_reference_never_says_gets_no_yes(retriever):
+    # "scheduled" and "campaign" match; "recipient", "local" and "zone" appear nowhere
+    answer = compose("Can I schedule a campaign in the recipient's local time zone?", retriever)
+    assert not _first(answer).startswith(PREFIXES), answer.answer
+
+
+def test_steps_of_one_list_quoted_together_say_its_label_once(retriever):
+    answer = compose("有没有测试环境?", retriever).answer
+    assert all(line.count("解决方案") <= 1 and line.count("Solution") <= 1 for line in answer.splitlines()), answer

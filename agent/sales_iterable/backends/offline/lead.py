@@ -240,10 +240,23 @@ def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever
             keep.add(j)
     if keep == {i} and i == 0:
         keep.add(1)  # a first sentence alone rarely says enough
-    text = " ".join(parts[j] for j in sorted(keep))
+    text = _joined([parts[j] for j in sorted(keep)])
     if 0 not in keep and label and not text.startswith(label):
         text = f"{label}: {text}"
     return text
+
+
+_HEAD = re.compile(r"^([^::]{1,20}[::])\s*")
+
+
+def _joined(pieces: list[str]) -> str:
+    """Sentences quoted together; steps of one list carry its label ("Solution: 1) …") and
+    say it once: "Solution: 1) … 4) …"."""
+    out = pieces[:1]
+    for piece in pieces[1:]:
+        head = _HEAD.match(piece)
+        out.append(piece[head.end():] if head and out[0].startswith(head.group(1)) else piece)
+    return " ".join(out)
 
 
 # Whether everything needs something: one case's requirement does not settle it.

@@ -141,8 +141,11 @@ def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None =
         return False
     unknown = [t for t in terms if retriever.kin(t) is None]
     own = _words(text, twin)
+    matched = held(seen, own)
+    if len(unknown) > len(matched):
+        return False  # "…in the recipient's local time zone?": mostly about what the reference never says
     total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
-    return _weight(retriever, held(seen, own)) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
+    return _weight(retriever, matched) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
 
 
 # A sentence answers what was asked only when it is about the question's subject too.
