@@ -492,3 +492,49 @@ def test_a_yes_no_mostly_about_what_the_reference_never_says_gets_no_yes(retriev
 def test_steps_of_one_list_quoted_together_say_its_label_once(retriever):
     answer = compose("有没有测试环境?", retriever).answer
     assert all(line.count("解决方案") <= 1 and line.count("Solution") <= 1 for line in answer.splitlines()), answer
+
+
+def test_a_complaint_about_a_channel_is_answered_here_not_routed_as_strategy(retriever):
+    answer = compose("后端调接口发了应用内消息,可是App里用户什么都看不到", retriever)
+    assert answer.route is None and "SDK" in answer.answer, answer.answer
+
+
+def test_a_complaint_that_names_a_general_topic_by_its_cue_is_still_routed(retriever):
+    assert compose("Our emails keep failing DMARC, what should we do?", retriever).route.skill == "/sales-deliverability"
+
+
+def test_how_long_data_is_kept_is_not_answered_by_messages_kept_until_deleted(retriever):
+    assert _first(compose("Iterable的用户事件数据会保存多久?", retriever)).startswith("参考资料没有给出")
+
+
+@pytest.mark.parametrize("question", ["ok how long until that kicks in?", "那这个要多久?"])
+def test_a_follow_up_naming_only_the_kind_of_answer_quotes_no_guess(retriever, question):
+    answer = compose(question, retriever)
+    assert not answer.sources and answer.clarifying_questions, answer.answer
+
+
+def test_a_complaint_naming_a_warehouse_gets_the_sync_entry(retriever):
+    answer = compose("We hooked up BigQuery yesterday to pull customer records but zero profiles have landed in Iterable",
+                     retriever).answer
+    assert answer.startswith("Cause:") and "5. Review Smart Ingest logs" in answer, answer
+
+
+def test_after_saying_the_reference_gives_no_figure_only_a_pointer_follows(retriever):
+    lines = compose("一条短信最多能写多少个字?", retriever).answer.splitlines()
+    assert lines[0].startswith("参考资料没有给出") and len(lines) <= 3, lines
+
+
+def test_a_status_code_asked_beside_a_rate_limit_is_answered_not_called_a_gap(retriever):
+    answer = compose("what status code comes back when we hit the API rate limit?", retriever)
+    assert "429" in _first(answer) and "does not give" not in answer.answer, answer.answer
+
+
+def test_a_bare_topic_lists_its_section_without_lead_ins_or_a_repeated_notice(retriever):
+    answer = compose("pricing?", retriever).answer
+    assert "Growth" in answer and not any(line.rstrip(" [pricing]").endswith(":") for line in answer.splitlines()[1:]), answer
+    assert sum("verify current pricing" in line for line in answer.splitlines()) == 1, answer
+
+
+def test_a_passage_that_introduces_a_list_is_quoted_without_its_dangling_lead_in(retriever):
+    answer = compose("旅程怎么搞", retriever).answer
+    assert "核心概念" not in answer and "Studio是Iterable的可视化旅程编排工具" in answer, answer

@@ -83,10 +83,13 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "nowhere", "missing", "not showing", "doesn't show", "disappeared", "no option",
                      "badly", "poorly", "underperforming", "dropped", "dropping",
                      "went down", "gone down", "declining", "get nothing", "getting nothing", "receive nothing",
-                     "nothing arrives", "nothing shows", "never see", "never get", "never arrive",
+                     "nothing arrives", "nothing shows", "never see", "never get", "never arrive", "see nothing",
+                     "nothing happens", "nothing happened", "no data", "zero users", "zero profiles", "zero rows",
+                     "haven't landed", "hasn't landed", "nothing landed", "nothing came through", "never shows",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
-                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明"),
+                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明",
+                     "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -142,7 +145,9 @@ ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "frequency": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
                             r"|\d\s*(秒|分钟|小时|天|周|个?月)|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
     "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
-    "retention": re.compile(r"\bretain|\bretention\b|\b(kept|stored|deleted) (for|after)\b|保留|保存期|存储期", re.I),
+    # a period data is kept for, not "kept until the user deletes it" (保留 alone)
+    "retention": re.compile(r"\bretention\b|\bretained for\b|\b(kept|stored|deleted) (for|after)\b|保留期|保存期|存储期"
+                            r"|(保留|保存)(时间|期限|\d)", re.I),
     "menu": re.compile(r"\S ?> ?\S|analytics|分析|Settings|设置|\b(in|inside) (Studio|the dashboard)|per campaign|journey step|"
                        r"\btiles?\b|组件|控制台|入口|按活动|旅程步骤"),
     "number": re.compile(r"\d"),
@@ -157,6 +162,7 @@ _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good 
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
     r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的"
+    r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\byou (just )?(mentioned|said)\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one|the same)\b(?!\s+(people|users?|customers?|person|audience|list|segment|time|day|campaign|email))",
     re.I,
 )
@@ -193,6 +199,7 @@ def stated_channel(text: str) -> Literal["api", "ui"] | None:
 # decides what an answer must contain.
 _SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "retention", "frequency", "limit", "menu", "number")
 _NAMED_ENDPOINT = re.compile(r"/api/\w")
+_STATUS_CODE = re.compile(r"\b(status|error|response|http) codes?\b|状态码|返回码|错误码", re.I)
 
 
 # A quantity the question names: "two weeks", "50 per day", "两周", "3个变体".
@@ -208,6 +215,10 @@ def asked_kinds(question: str) -> tuple[Ask, ...]:
     kinds = [kind for kind in _SPECIFIC_FIRST if ASK_CUES[kind].search(question)]
     if "endpoint" in kinds and _NAMED_ENDPOINT.search(question):
         kinds.remove("endpoint")  # it names the endpoint: it asks something about it
+    if "limit" in kinds and _STATUS_CODE.search(question):
+        kinds.remove("limit")  # "what status code when we hit the rate limit?" asks for the code
+        if "number" not in kinds:
+            kinds.append("number")
     return tuple(kinds)
 
 
@@ -280,6 +291,7 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     # Strategy asked with nothing Iterable-specific in it is general too.
     negated = bool(NOT_ITERABLE.search(question)) or (_any(text, STRATEGY) and not _any(text, ITERABLE_THINGS))
     route_scores = classifier.scores(vector, "route")
+    said = {goal for goal, cues in GOAL_CUES.items() if _any(text, cues)}
     cued: set[str] = set()
     for target, cues in ROUTE_CUES.items():
         if _any(text, cues):
@@ -299,7 +311,11 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     best = max(route_scores, key=route_scores.get)
     route = None
     margin = 0.0 if best in cued or negated else ROUTE_MARGIN
-    if best != ITERABLE and route_scores[best] > route_scores.get(ITERABLE, 0.0) + margin:
+    # A user describing their own problem ("后端发了应用内消息,用户什么都看不到") asks about
+    # their setup, not a channel's strategy: the examples' guess alone does not route it;
+    # a cue does (DMARC failing, a named tool), and so does saying it is general.
+    complaint = "Troubleshoot" in said and not (negated or best in cued)
+    if best != ITERABLE and route_scores[best] > route_scores.get(ITERABLE, 0.0) + margin and not complaint:
         route = best
     iterable_part = route is None or (not negated and _any(text, ITERABLE_THINGS))
 
@@ -307,7 +323,6 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     named = {GOALS[k]: v for k, v in goal_scores.items() if k in GOALS}
     # A goal the question states with a cue word wins, the more specific first ("…报错,
     # 怎么办?" is a symptom, not a setup question); the examples guess when none is stated.
-    said = {goal for goal, cues in GOAL_CUES.items() if _any(text, cues)}
     goal = next((g for g in GOAL_PRECEDENCE if g in said), None) or (max(named, key=named.get) if named else None)
 
     return Understanding(

@@ -26,13 +26,13 @@ from ...language import Lang, detect_language
 from ...policy import strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, understand
+from ...understand import ASK_CUES, Classifier, Understanding, asked_kinds, is_yes_no, understand
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
 from .maps import described, feature_section, is_vague, map_lines
-from .passages import SYMPTOM, is_troubleshooting, render_passage
+from .passages import SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
@@ -76,8 +76,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # A follow-up with nothing before it that names nothing telling of its own ("那第二步
     # 具体怎么操作?"): any passage would be a guess at what it follows. "And the EU one?"
     # names enough to answer what it can.
+    topic = question
+    for kind in alone.asks:
+        topic = ASK_CUES[kind].sub(" ", topic)  # "那这个要多久?" names a kind of answer, no topic
     orphan = alone.follow_up and not previous and not any(
-        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(question)))
+        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
     if alone.follow_up and not previous:
         body.append(words["orphan" if orphan else "no_history"])
 
@@ -170,16 +173,18 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])
+    # After "the reference does not give X", nearby facts are only a pointer too.
+    gap_first = bool(body) and body[0].startswith((words["gap"].split("{")[0], words["gap_yes_no"]))
     if leads and not vague:
         top = leads[0].hit
         terms = salient(retriever.bridge(query))
         for hit in found:
-            if len(used) >= (MAX_SUPPORT_UNKNOWN if unknown else MAX_SUPPORT) + len(leads):
+            if len(used) >= (MAX_SUPPORT_UNKNOWN if unknown or gap_first else MAX_SUPPORT) + len(leads):
                 break
             if hit.id in {h.id for h in used}:
                 continue
-            if SYMPTOM.match(hit.text.lstrip("- ")):
-                continue
+            if SYMPTOM.match(hit.text.lstrip("- ")) or is_troubleshooting(hit) or is_lead_in(hit):
+                continue  # an entry's cause or fix out of context reads as a diagnosis
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)

@@ -10,7 +10,7 @@ from ...lexical import lexical_tokens
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
-from .passages import SYMPTOM, is_troubleshooting, render_passage
+from .passages import SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, held, known, named, salient
 from .wording import TEXT, cite, topic
 
@@ -38,7 +38,13 @@ _STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start
 def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
     """Short and underspecified: a topic and an open ask ("help with journeys"), or a
     complaint with no detail ("our SMS isn't going out", "推送有问题")."""
-    if u.asks or u.yes_no or not found:
+    if not found:
+        return False
+    # "segments?", "pricing?" ask nothing about the topic but the question mark.
+    bare = not _ASKING.search(question.rstrip("??!! ")) and len(salient(question)) <= BARE_TOPIC_WORDS
+    if bare and len(question) <= VAGUE_LENGTH[lang]:
+        return True
+    if u.asks or u.yes_no:
         return False
     if _STARTING_OUT.search(question):
         return True  # however it is put, the answer is where the reference starts
@@ -47,9 +53,7 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
     if len(named(retriever, question)) > 2:
         return False
     complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
-    # "segments?" asks nothing about segments but the question mark.
-    bare = not _ASKING.search(question.rstrip("??!! ")) and len(salient(question)) <= BARE_TOPIC_WORDS
-    return complaint or bare or bool(_OPEN_ASK.search(question))
+    return complaint or bool(_OPEN_ASK.search(question))
 
 
 # Sections whose items are unrelated to each other: never read out whole.
@@ -114,7 +118,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang)
     words = TEXT[lang]
     named = named_section(question, found, retriever)
     if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
-        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- "))]
+        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- ")) and not is_lead_in(h)]
         title = items[0].heading.split(" > ")[-1]
         if _STARTING_OUT.search(question):
             # Where to begin: the whole checklist, in its order, is the answer.
@@ -122,7 +126,11 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang)
                                                          for i, h in enumerate(items, 1)], items
         items = items[:MAX_MAP]
         return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
-    top = [h for h in found[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * found[0].score and not SYMPTOM.match(h.text.lstrip("- "))]
+    # A troubleshooting entry that did not fit the complaint is no likely area: its cause or
+    # fix out of context reads as a diagnosis.
+    candidates = [h for h in found if not is_troubleshooting(h) and not is_lead_in(h)] or found
+    top = [h for h in candidates[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * candidates[0].score
+           and not SYMPTOM.match(h.text.lstrip("- "))]
     sections = [h.section for h in top]
     main = max(set(sections), key=sections.count)
     lines = [words["map"].format(topic=topic(top, lang))]

@@ -22,7 +22,18 @@ def render_passage(chunk: Chunk) -> str:
         if len(cells) == 2:
             return f"{cells[0]}: {cells[1]}"
         return f"{cells[0]}: " + "; ".join(f"{name}: {value}" for name, value in chunk.fields[1:])
-    return " ".join(line[2:] if line.startswith("- ") else line for line in chunk.text.splitlines() if line.strip())
+    text = " ".join(line[2:] if line.startswith("- ") else line for line in chunk.text.splitlines() if line.strip())
+    # "Studio is … tool. Key concepts:" introduces a list the line does not carry.
+    return _LEAD_IN.sub("", text)
+
+
+_LEAD_IN = re.compile(r"(?:(?<=[.。!?!?])|[,,])\s*[^.。!?!?::,,]{1,30}[::]\s*$")
+
+
+def is_lead_in(hit: Hit) -> bool:
+    """A passage that only introduces what follows it ("As of March 2026 — verify current
+    pricing with Iterable sales:"): nothing to quote on its own."""
+    return render_passage(hit.chunk).rstrip().endswith((":", ":"))
 
 
 def sentences(chunk: Chunk) -> list[str]:

@@ -8,13 +8,14 @@ from ...language import Lang
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .passages import STEP_NUMBER, SYMPTOM, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, coverage, held, known, salient
+from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
 from .wording import TEXT, cite
 
 # A troubleshooting entry fits a symptom when its title, symptom and cause hold this share.
 ENTRY_COVERAGE = 0.3
 # ...and retrieval scored it at least this share of the best passage's score.
 ENTRY_SCORE_SHARE = 0.6
+ENTRY_WORD_WEIGHT = 2.5  # a word only of an entry's cause or fix names it when this rare
 
 
 def matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
@@ -29,11 +30,12 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     if u.goal != "Troubleshoot" or not found:
         return None
     terms = salient(retriever.bridge(question))
-    if is_troubleshooting(found[0]) and names_entry(retriever, terms, found[0]):
+    words = named(retriever, retriever.bridge(question))  # without chance pairs such as 据不 in 数据不对
+    if is_troubleshooting(found[0]) and names_entry(retriever, words, found[0]):
         return found[0]
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
     for hit in found:
-        if is_troubleshooting(hit) and hit.score >= ENTRY_SCORE_SHARE * found[0].score and names_entry(retriever, terms, hit):
+        if is_troubleshooting(hit) and hit.score >= ENTRY_SCORE_SHARE * found[0].score and names_entry(retriever, words, hit):
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             fit = coverage(retriever, terms, entry + " " + hit.heading)
             if fit >= ENTRY_COVERAGE and fit >= best_other:
@@ -43,13 +45,17 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
 
 def names_entry(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
     """The question names what a troubleshooting entry is about: a word of its title or
-    symptom line, in either language, that few sections use ("notifications", "sync",
-    "Neutral"). "活动数据不对" shares only 活动 and 数据, words every section uses, with
+    its text, in either language, that few sections use ("notifications", "Neutral",
+    "BigQuery"). "活动数据不对" shares only 活动 and 数据, words every section uses, with
     the Brand Affinity entry: that complaint is too vague for any one entry."""
     entry = retriever.section_hits(hit.section, hit.lang)
-    described = [hit.heading.split(" > ")[-1]] + [f"{h.text} {h.pair_text or ''}" for h in entry if SYMPTOM.match(h.text.lstrip("- "))]
-    shared = held(known(retriever, terms, forms=True), set(salient(" ".join(described))))
-    return any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in shared)
+    seen = known(retriever, terms, forms=True)
+    title = [hit.heading.split(" > ")[-1]] + [f"{h.text} {h.pair_text or ''}" for h in entry if SYMPTOM.match(h.text.lstrip("- "))]
+    rest = [f"{h.text} {h.pair_text or ''}" for h in entry if not SYMPTOM.match(h.text.lstrip("- "))]
+    # A word of the title or symptom that few sections use names the problem; a word of
+    # the cause or fix only when it is rare ("BigQuery", not "campaigns").
+    return (any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in held(seen, set(salient(" ".join(title)))))
+            or any(retriever.idf(t) >= ENTRY_WORD_WEIGHT for t in held(seen, set(salient(" ".join(rest))))))
 
 
 def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
