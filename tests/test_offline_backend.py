@@ -538,3 +538,19 @@ def test_a_bare_topic_lists_its_section_without_lead_ins_or_a_repeated_notice(re
 def test_a_passage_that_introduces_a_list_is_quoted_without_its_dangling_lead_in(retriever):
     answer = compose("旅程怎么搞", retriever).answer
     assert "核心概念" not in answer and "Studio是Iterable的可视化旅程编排工具" in answer, answer
+
+
+def test_one_step_of_a_fix_list_answers_where_without_the_other_steps(retriever):
+    answer = compose("Where in the dashboard do I see when our APNs certificate expires?", retriever)
+    assert "Settings > Mobile Apps" in _first(answer) and "2)" not in _first(answer), answer.answer
+
+
+def test_a_second_question_starting_with_will_is_answered_too(retriever):
+    lines = compose("What's the difference between Mobile Inbox and Embedded Messages, and will either work "
+                    "if we only use the REST API server-side?", retriever).answer.splitlines()
+    assert lines[0].startswith("Mobile Inbox") and lines[1].startswith("Embedded Messages") and "SDK" in lines[2], lines
+
+
+def test_asking_whether_it_is_a_bug_gets_the_explanation_not_a_yes_or_no(retriever):
+    answer = compose("上线才两周,AI打的用户标签几乎全是中立和从未互动,是不是出bug了?", retriever)
+    assert "30天" in _first(answer) and not _first(answer).startswith(PREFIXES + ("参考资料给出的数字",)), answer.answer

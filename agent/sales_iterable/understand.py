@@ -89,7 +89,7 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
                      "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明",
-                     "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了"),
+                     "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了", "bug"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -157,8 +157,8 @@ _YES_NO_EN = re.compile(r"^(can|could|does|do|did|is|are|was|will|would|should|h
 _YES_NO_ZH = re.compile(r"吗[??]?$|吗[,,。??]|(能不能|可不可以|支不支持|是不是|有没有|要不要|会不会|需不需要|行不行|用不用)")
 # Questions that ask for a judgement ("is it broken?", "靠谱吗"), not whether something
 # exists or is possible: a passage cannot settle them with a yes or a no.
-_JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good enough|worth it)\b"
-                        r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得", re.I)
+_JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good enough|worth it|a bug|buggy)\b"
+                        r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得|bug|坏了", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
     r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的"

@@ -212,7 +212,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
                 score += HOW_TO_BONUS
             if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
                 best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.chunk.kind == "row",
-                                            whole=hit.section == "gotchas"), score, sentence)
+                                            whole=hit.section == "gotchas", steps=hit.chunk.kind == "steps"), score, sentence)
     return best
 
 
@@ -220,13 +220,13 @@ MAX_LEAD_SENTENCES = 3
 
 
 def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool,
-               whole: bool = False) -> str:
+               whole: bool = False, steps: bool = False) -> str:
     """What the lead quotes of its passage: the chosen sentence, with the passage's
     headline when it has a short one ("Campaign = one channel only."), the other
     sentences that hold the question's words ("Export: 4 req/min." beside "429 status on
     limit"), in the passage's order, or with its label when the sentence needs it."""
-    if row or len(parts) == 1:
-        return parts[i]
+    if row or steps or len(parts) == 1:
+        return parts[i]  # a row whole; one step of a list, with the list's label
     if whole:
         return " ".join(parts)  # a warning is read whole: its second half says what to do instead
     keep = {i}
@@ -305,7 +305,8 @@ def split_parts(question: str) -> list[str]:
         return pieces[:3]
     # ", and at what confidence…", ", and once it's live what open rate…": a question word
     # within a few words of the conjunction starts a second question.
-    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,4}?(what|how|where|which|when|should|can|do|does|is|are)\b)",
+    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,4}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
+                      r"|will|would|has|have)\b)",
                       question, re.I)
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
