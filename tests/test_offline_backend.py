@@ -554,3 +554,8 @@ def test_a_second_question_starting_with_will_is_answered_too(retriever):
 def test_asking_whether_it_is_a_bug_gets_the_explanation_not_a_yes_or_no(retriever):
     answer = compose("上线才两周,AI打的用户标签几乎全是中立和从未互动,是不是出bug了?", retriever)
     assert "30天" in _first(answer) and not _first(answer).startswith(PREFIXES + ("参考资料给出的数字",)), answer.answer
+
+
+def test_a_second_part_that_leans_on_the_first_stays_on_its_topic(retriever):
+    lines = compose("Catalog是干嘛用的?怎么在邮件里用?", retriever).answer.splitlines()
+    assert lines[1].endswith("[catalog]") and "模板" in lines[1], lines

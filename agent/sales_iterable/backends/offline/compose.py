@@ -31,14 +31,14 @@ from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
-from .maps import described, feature_section, is_vague, map_lines
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines
 from .passages import SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
 SEARCH_K = 8
-MAX_SUPPORT = 4  # supporting lines after the lead
+MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
@@ -103,10 +103,16 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # unless it names a topic of its own ("…, and at what confidence do I declare a
             # winner?"): then the first part's words would only pull its search back.
             # The two things a comparison sets side by side are each searched alone.
-            text = part if i == 0 or i in things or len(named(retriever, part)) >= OWN_TOPIC_TERMS else f"{part} {parts[0]}"
+            leans = not (i == 0 or i in things or len(named(retriever, part)) >= OWN_TOPIC_TERMS)
+            text = f"{part} {parts[0]}" if leans else part
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
             hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), retriever.bridge(text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
+            first = per_part[0][2] if per_part else None
+            if leans and first is not None and first.hit.section not in MISCELLANY:
+                # "Catalog是干嘛用的?怎么在邮件里用?": the second part is about the catalog in
+                # email, not about whatever else mentions email.
+                hits = [h for h in hits if h.section == first.hit.section] or hits
             if i and unknown and any(term in part for term in unknown):
                 continue  # a later part about a name the reference never uses: said above
             focus = question if u.follow_up and previous else None

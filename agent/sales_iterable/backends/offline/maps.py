@@ -57,7 +57,7 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
 
 
 # Sections whose items are unrelated to each other: never read out whole.
-_MISCELLANY = {"gotchas", "getting-started", "integrations", "api-reference", "key-metrics", "pricing"}
+MISCELLANY = {"gotchas", "getting-started", "integrations", "api-reference", "key-metrics", "pricing"}
 MAX_WALKTHROUGH = 8  # a section with more items than this is not read out whole
 MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below the best
 
@@ -66,7 +66,7 @@ def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lan
     """The section a how-to question is about: the lead's, or the best-ranked other one
     when the lead comes from a checklist, if it is a small section of related items."""
     for hit in [lead, *found[:3]]:
-        if hit.section in _MISCELLANY or is_troubleshooting(hit) or hit.score < SUPPORT_SCORE_SHARE * found[0].score:
+        if hit.section in MISCELLANY or is_troubleshooting(hit) or hit.score < SUPPORT_SCORE_SHARE * found[0].score:
             continue
         items = retriever.section_hits(hit.section, lang)
         if len(items) <= MAX_WALKTHROUGH and not any(h.chunk.kind == "row" for h in items):
@@ -102,7 +102,7 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
         if any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else "")):
             return hit
     section = named_section(thing, found, retriever)
-    if section is None or section in _MISCELLANY:
+    if section is None or section in MISCELLANY:
         return None
     opening = retriever.section_hits(section, lang)
     title = opening[0].heading.split(" > ")[-1] if opening else ""
