@@ -559,3 +559,23 @@ def test_asking_whether_it_is_a_bug_gets_the_explanation_not_a_yes_or_no(retriev
 def test_a_second_part_that_leans_on_the_first_stays_on_its_topic(retriever):
     lines = compose("Catalog是干嘛用的?怎么在邮件里用?", retriever).answer.splitlines()
     assert lines[1].endswith("[catalog]") and "模板" in lines[1], lines
+
+
+@pytest.mark.parametrize("question, start", [
+    # the line that settles it is found past the lead; "instead of manual uploads" is not asked about
+    ("can lists keep themselves updated off rules instead of manual uploads?", "Yes — Dynamic lists"),
+    # Chinese character pairs the reference lacks straddle words; they do not block a yes
+    ("旅程里的等待能不能按用户自己的日期字段来等?", "是的——延迟设置"),
+])
+def test_a_yes_no_is_settled_by_the_sentence_that_settles_it(retriever, question, start):
+    assert _first(compose(question, retriever)).startswith(start)
+
+
+def test_every_name_the_reference_never_uses_is_reported(retriever):
+    first = _first(compose("Iterable 能发微信或者 LINE 消息吗?", retriever))
+    assert "微信" in first and "LINE" in first, first
+
+
+def test_a_one_word_cost_question_lists_the_plans(retriever):
+    answer = compose("cost", retriever).answer
+    assert "Growth" in answer and "Enterprise" in answer, answer

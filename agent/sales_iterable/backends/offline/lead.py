@@ -271,7 +271,7 @@ def polarity(sentence: str, question: str, lang: Lang) -> bool:
         return True
     # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
     # negation belongs to the requirement the question asks about.
-    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|配置|开通)|得装|过审|审核", question, re.I) and re.search(
+    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)|要不要|需不需要|得装|过审|审核", question, re.I) and re.search(
             r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", text, re.I):
         return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
     return False
@@ -324,6 +324,18 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
     return False
 
 
+_CONTRAST = re.compile(r"\b(instead of|rather than|other than)\b[^?,;]*|(而不是|而非|不用再)[^??,,;;]*", re.I)
+
+
+def _first_that(found: list[Hit], fits) -> Lead | None:
+    """The first sentence, in rank order, of the best few passages found that `fits`."""
+    for rank, hit in enumerate(found[:LEAD_CANDIDATES]):
+        for sentence in sentences(hit.chunk):
+            if fits(sentence, hit):
+                return Lead(hit, sentence, -rank, sentence)
+    return None
+
+
 def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retriever: Retriever, lang: Lang,
                 known: bool, question: str | None = None) -> tuple[list[str], list[Hit]]:
     """The lines that answer one part of the question (`question`: the whole of it), and
@@ -331,18 +343,25 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     words = TEXT[lang]
     if u.asks and known:
         subject = subject_of(part, u, retriever)
-        candidates = [(lead.text, lead.hit)] + [(s, h) for h in found[:5] for s in sentences(h.chunk)]
-        if not any(answers_kind(retriever, u, s, subject, h.pair_text) for s, h in candidates):
-            return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
+        if not answers_kind(retriever, u, lead.text, subject, lead.hit.pair_text):
+            # Before saying the reference does not give it: another sentence found may.
+            other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h.pair_text))
+            if other is None:
+                return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
+            lead = other
     if u.yes_no and known:
-        terms = salient(retriever.bridge(part))
+        # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
+        terms = salient(retriever.bridge(_CONTRAST.sub("", part)))
         named = QUANTITY.search(part)
         if named:
             terms = without_figures(terms)
         if plan := _PLAN.search(question or part):
             return _plan_lines(retriever, terms, plan.group(), lang, lead)
         if not settles(retriever, terms, lead.text, lead.hit.pair_text):
-            return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h.pair_text))
+            if other is None:
+                return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
+            lead = other
         if named and not (re.search(r"\d", named.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):
             # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
             # the reference's own figure answers, when a passage about the question gives one.

@@ -142,8 +142,10 @@ def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None =
     unknown = [t for t in terms if retriever.kin(t) is None]
     own = _words(text, twin)
     matched = held(seen, own)
-    if len(unknown) > len(matched):
-        return False  # "…in the recipient's local time zone?": mostly about what the reference never says
+    # "…in the recipient's local time zone?": mostly about what the reference never says.
+    # (Chinese is read as character pairs; most unknown pairs straddle two words.)
+    if len([t for t in unknown if not has_han(t)]) > len(matched):
+        return False
     total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
     return _weight(retriever, matched) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
 
