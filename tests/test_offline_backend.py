@@ -571,11 +571,21 @@ def test_a_yes_no_is_settled_by_the_sentence_that_settles_it(retriever, question
     assert _first(compose(question, retriever)).startswith(start)
 
 
-def test_every_name_the_reference_never_uses_is_reported(retriever):
-    first = _first(compose("Iterable 能发微信或者 LINE 消息吗?", retriever))
+@pytest.mark.parametrize("question", ["Iterable 能发微信或者 LINE 消息吗?", "Iterable 能给用户发 LINE 或者微信消息吗?"])
+def test_every_name_the_reference_never_uses_is_reported(retriever, question):
+    first = _first(compose(question, retriever))
     assert "微信" in first and "LINE" in first, first
 
 
 def test_a_one_word_cost_question_lists_the_plans(retriever):
     answer = compose("cost", retriever).answer
     assert "Growth" in answer and "Enterprise" in answer, answer
+
+
+def test_the_same_noun_in_a_question_of_its_own_is_no_follow_up(retriever):
+    answer = compose("How do I build a Braze Canvas that sends email and push in the same flow?", retriever)
+    assert answer.route.skill == "/sales-braze" and "no earlier question" not in answer.answer, answer.answer
+
+
+def test_a_text_message_is_an_sms(retriever):
+    assert "/api/sms/target" in _first(compose("How do I fire a one-off text message to a single user via the API?", retriever))

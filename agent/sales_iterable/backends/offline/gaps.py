@@ -47,7 +47,7 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
 # a question (every start is tried: in "给用户发微信消息" the 用 of 用户 is no verb, the 发
 # is), or the word right before a channel/platform noun.
 _ZH_VERB_NAME = re.compile(
-    rf"(?=(发|接|用|支持|对接|接入|集成|连)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??、]|$|\s*(?:或者|或|还是|和|跟)))")
+    rf"(?=(发|接|用|支持|对接|接入|集成|连|或者|还是)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??、]|$|\s*(?:或者|或|还是|和|跟)))")
 _ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)")
 
 
