@@ -589,3 +589,14 @@ def test_the_same_noun_in_a_question_of_its_own_is_no_follow_up(retriever):
 
 def test_a_text_message_is_an_sms(retriever):
     assert "/api/sms/target" in _first(compose("How do I fire a one-off text message to a single user via the API?", retriever))
+
+
+def test_a_second_question_may_start_several_words_after_and(retriever):
+    lines = compose("Can Smart Ingest pull our product catalog from the warehouse, and if we'd rather push catalog "
+                    "items ourselves which endpoint do we hit?", retriever).answer.splitlines()
+    assert "/api/catalogs/" in "\n".join(lines[:2]) and "does not answer" not in lines[0], lines
+
+
+def test_a_long_chinese_yes_no_is_not_unsettled_by_character_pairs_it_happens_to_contain(retriever):
+    first = _first(compose("数仓里改了用户数据,Iterable里要过好一阵才变,能不能做到实时?", retriever))
+    assert first.startswith("不行——") and "15分钟" in first, first

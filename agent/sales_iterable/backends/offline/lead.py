@@ -305,7 +305,7 @@ def split_parts(question: str) -> list[str]:
         return pieces[:3]
     # ", and at what confidence…", ", and once it's live what open rate…": a question word
     # within a few words of the conjunction starts a second question.
-    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,4}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
+    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,7}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
                       r"|will|would|has|have)\b)",
                       question, re.I)
     if match:
@@ -352,8 +352,8 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     if u.yes_no and known:
         # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
         terms = salient(retriever.bridge(_CONTRAST.sub("", part)))
-        named = QUANTITY.search(part)
-        if named:
+        quantity = QUANTITY.search(part)
+        if quantity:
             terms = without_figures(terms)
         if plan := _PLAN.search(question or part):
             return _plan_lines(retriever, terms, plan.group(), lang, lead)
@@ -362,7 +362,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             if other is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             lead = other
-        if named and not (re.search(r"\d", named.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):
+        if quantity and not (re.search(r"\d", quantity.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):
             # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
             # the reference's own figure answers, when a passage about the question gives one.
             figure = next(((s, h) for h in [lead.hit, *found[:4]] for s in sentences(h.chunk)
