@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
+REFIRE_SECONDS = 0.2
+
+
 class DeadlineExceeded(BaseException):
     """The time given to a `time_limit` block ran out."""
 
@@ -47,7 +50,10 @@ def time_limit(seconds: float) -> Iterator[Deadline]:
         raise DeadlineExceeded(f"{seconds:g} s")
 
     previous_handler = signal.signal(signal.SIGALRM, expire)
-    previous_timer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    # After the first expiry the timer keeps firing: a raise that lands where Python can only
+    # report it (a weakref callback, a __del__) is lost, and a one-shot timer would leave the
+    # block running unbounded.
+    previous_timer, _ = signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
     try:
         yield deadline
     finally:
