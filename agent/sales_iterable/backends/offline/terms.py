@@ -133,19 +133,19 @@ def about(retriever: Retriever, terms: set[str], text: str, twin: str | None = N
 
 def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
     """The text is about what a yes/no question asks: most of the weight of its words, and
-    a telling one of them. English words the reference never uses in any form weigh as its
+    a telling one of them. Words the reference never uses in any form weigh as its
     commonest words: usually the user's own phrasing ("purely from our backend"), but
     they count against a sentence that lacks them. Anything less gets no "yes" or "no"."""
     seen = known(retriever, terms, forms=True)
     if not seen:
         return False
-    # Chinese is read as character pairs; most pairs the reference lacks straddle two words
-    # ("改了", "了用") and say nothing about the question.
-    unknown = [t for t in terms if retriever.kin(t) is None and not has_han(t)]
+    unknown = [t for t in terms if retriever.kin(t) is None]
     own = _words(text, twin)
     matched = held(seen, own)
-    if len(unknown) > len(matched):
-        return False  # "…in the recipient's local time zone?": mostly about what the reference never says
+    # "…in the recipient's local time zone?": mostly about what the reference never says.
+    # (Chinese is read as character pairs; most unknown pairs straddle two words.)
+    if len([t for t in unknown if not has_han(t)]) > len(matched):
+        return False
     total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
     return _weight(retriever, matched) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
 
