@@ -600,3 +600,14 @@ def test_a_second_question_may_start_several_words_after_and(retriever):
 def test_a_yes_no_about_a_chinese_word_the_reference_never_uses_gets_no_yes(retriever):
     # 时区 appears nowhere; "STO computes each user's best send time" is no "yes" to it
     assert not _first(compose("能不能按用户所在时区发送?", retriever)).startswith(PREFIXES)
+
+
+@pytest.mark.parametrize("question", ["Iterable 能给用户发 LINE 或者微信消息吗?", "能发微信消息吗"])
+def test_after_an_unknown_name_no_fact_that_only_shares_common_words_follows(retriever, question):
+    # 用户 and 消息 are in half the reference: a holdout-group or in-app line is no "nearest fact"
+    answer = compose(question, retriever)
+    assert len(answer.answer.splitlines()) == 1 and not answer.sources, answer.answer
+
+
+def test_after_an_unknown_name_the_fact_that_shares_a_telling_word_stays(retriever):
+    assert "Native integrations" in compose("Is there a native HubSpot connector?", retriever).answer

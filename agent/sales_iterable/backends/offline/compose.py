@@ -41,6 +41,7 @@ SEARCH_K = 8
 MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
+NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
 
 
@@ -144,6 +145,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             terms = f" {terms}"  # a space between Han and Latin text, none between Han words
         body.append(words["unknown"].format(terms=terms, it=it))
 
+    # After "the reference does not mention LINE", a nearby fact is worth showing only when it
+    # shares a telling word with the rest of the question ("messages" is in half the reference).
+    rest = {t for t in named(retriever, retriever.bridge(query)) if retriever.idf(t) >= NEAREST_WORD_WEIGHT}
     entry = matching_entry(question, u, found, retriever) if not unknown else None
     if vague and entry is None:
         lines, shown = map_lines(question, found, retriever, lang)
@@ -158,6 +162,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     else:
         for text, pu, lead in per_part:
             if lead is None or any(lead.text in line for line in body):
+                continue
+            if unknown and not (rest & salient(f"{lead.text} {lead.hit.pair_text or ''}")):
                 continue
             lines, shown = lead_lines(text, pu, lead, found, retriever, lang, known=not unknown, question=question)
             said = {line.removeprefix("- ") for line in body}
@@ -191,6 +197,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue
             if SYMPTOM.match(hit.text.lstrip("- ")) or is_troubleshooting(hit) or is_lead_in(hit):
                 continue  # an entry's cause or fix out of context reads as a diagnosis
+            if unknown and not (rest & salient(f"{hit.text} {hit.pair_text or ''}")):
+                continue
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
