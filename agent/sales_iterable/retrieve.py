@@ -91,7 +91,6 @@ def _same_stem(a: str, b: str) -> bool:
     return a[shared:] in _ENDINGS and b[shared:] in _ENDINGS
 
 
-
 class Retriever:
     """Searches the index. Each passage is matched by its own text and by the ways users
     ask for it (corpus/phrasings.tsv): BM25 over both, and the nearer of the passage's and

@@ -211,6 +211,14 @@ QUANTITY = re.compile(
     r"|[\d两二三四五六七八九十百千万]+\s*个?(秒|分钟|小时|天|周|星期|月|次|条|个|%|万)", re.I)
 
 
+def without_asks(question: str, asks: tuple[Ask, ...]) -> str:
+    """The question without the words that say which kind of answer it wants ("how
+    often", "多久"): what remains is what it is about."""
+    for kind in asks:
+        question = ASK_CUES[kind].sub(" ", question)
+    return question
+
+
 def asked_kinds(question: str) -> tuple[Ask, ...]:
     kinds = [kind for kind in _SPECIFIC_FIRST if ASK_CUES[kind].search(question)]
     if "endpoint" in kinds and _NAMED_ENDPOINT.search(question):

@@ -26,7 +26,7 @@ from ...language import Lang, detect_language
 from ...policy import strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import ASK_CUES, Classifier, Understanding, asked_kinds, is_yes_no, understand
+from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, understand, without_asks
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
@@ -77,9 +77,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # A follow-up with nothing before it that names nothing telling of its own ("那第二步
     # 具体怎么操作?"): any passage would be a guess at what it follows. "And the EU one?"
     # names enough to answer what it can.
-    topic = question
-    for kind in alone.asks:
-        topic = ASK_CUES[kind].sub(" ", topic)  # "那这个要多久?" names a kind of answer, no topic
+    topic = without_asks(question, alone.asks)  # "那这个要多久?" names a kind of answer, no topic
     orphan = alone.follow_up and not previous and not any(
         retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
     if alone.follow_up and not previous:
@@ -148,6 +146,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # After "the reference does not mention LINE", a nearby fact is worth showing only when it
     # shares a telling word with the rest of the question ("messages" is in half the reference).
     rest = {t for t in named(retriever, retriever.bridge(query)) if retriever.idf(t) >= NEAREST_WORD_WEIGHT}
+
+    def far(text: str, twin: str | None) -> bool:
+        return bool(unknown) and not (rest & salient(f"{text} {twin or ''}"))
+
     entry = matching_entry(question, u, found, retriever) if not unknown else None
     if vague and entry is None:
         lines, shown = map_lines(question, found, retriever, lang)
@@ -163,7 +165,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         for text, pu, lead in per_part:
             if lead is None or any(lead.text in line for line in body):
                 continue
-            if unknown and not (rest & salient(f"{lead.text} {lead.hit.pair_text or ''}")):
+            if far(lead.text, lead.hit.pair_text):
                 continue
             lines, shown = lead_lines(text, pu, lead, found, retriever, lang, known=not unknown, question=question)
             said = {line.removeprefix("- ") for line in body}
@@ -197,7 +199,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue
             if SYMPTOM.match(hit.text.lstrip("- ")) or is_troubleshooting(hit) or is_lead_in(hit):
                 continue  # an entry's cause or fix out of context reads as a diagnosis
-            if unknown and not (rest & salient(f"{hit.text} {hit.pair_text or ''}")):
+            if far(hit.text, hit.pair_text):
                 continue
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))

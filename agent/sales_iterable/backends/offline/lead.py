@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ...language import Lang
 from ...retrieve import Hit, Retriever
-from ...understand import ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units
+from ...understand import ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, known, named, salient, settles
 from .wording import TEXT, cite
@@ -150,9 +150,7 @@ def asking_sentence(question: str, retriever: Retriever) -> str:
 
 
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
-    text = question
-    for kind in u.asks:
-        text = ASK_CUES[kind].sub(" ", text)
+    text = without_asks(question, u.asks)
     # The words of the kind asked are not its subject, nor are words that judge a figure
     # ("what rate is healthy?").
     ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}

@@ -98,7 +98,7 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
     tool…"). None when neither is found."""
     name = lexical_tokens(_ARTICLE.sub("", thing.strip()))
     for hit in found:
-        twin = retriever.chunk(hit.chunk.pair_id) if hit.chunk.pair_id else None
+        twin = retriever.chunk(hit.chunk.pair_id)
         if any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else "")):
             return hit
     section = named_section(thing, found, retriever)
