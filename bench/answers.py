@@ -4,6 +4,7 @@ first two lines), and the pass rate of each check per question kind.
 
     python bench/answers.py                 # both halves, aggregate figures
     python bench/answers.py --show tune     # also every failing tune check, to work on
+    python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra), while choosing
 
 The held-out half is only ever reported in aggregate: `--show holdout` is refused.
 """
@@ -28,8 +29,11 @@ from sales_iterable.retrieve import open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "evals" / "questions"
-SPLITS = ("tune", "holdout")
-KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language")
+SPLITS = ("tune", "tune-extra", "holdout")  # tune-extra: a second tune set written blind
+KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language", "yes-no")
+# The first words of a yes or a no, in either language ("Yes, with a condition —" is a yes).
+YES = re.compile(r"^(Yes\b|是的|可以)")
+NO = re.compile(r"^(No\b|不行|不能|不可以)")
 # The first line of an honest gap, in either language.
 GAP = re.compile(r"does not (give|say|mention|list|cover|state|answer)|doesn't (give|say|mention)|no (figure|number|price|limit|endpoint)"
                  r"|参考资料(中)?(没有|未|并未)|没有(给出|提到|说明|列出|直接回答)", re.I)
@@ -67,6 +71,8 @@ def grade(q: dict, retriever, meta: list[str]) -> tuple[Result, str]:
     if q.get("facts"):
         r.answer_first = any(f.lower() in head for f in q["facts"])
         r.checks["answer-first"] = r.answer_first
+    if q.get("yes") is not None:
+        r.checks["yes-no"] = bool(lines) and bool((YES if q["yes"] else NO).search(lines[0]))
     if q.get("facts_all"):
         r.checks["facts-all"] = all(f.lower() in text.lower() for f in q["facts_all"])
     if q.get("route") or q["kind"] == "other-tool":
@@ -115,6 +121,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", choices=SPLITS, help="print the failing checks of this half (tune only)")
     parser.add_argument("--data-dir", type=Path, help="an index to reuse (default: a fresh temporary one)")
+    parser.add_argument("--tune-only", action="store_true", help="score the tune sets alone (what to look at while choosing)")
     args = parser.parse_args()
     if args.show == "holdout":
         print("the held-out half is reported only in aggregate; tune on the tune half", file=sys.stderr)
@@ -123,6 +130,8 @@ def main() -> int:
     retriever = open_retriever(settings, progress=lambda m: None)
     meta = instruction_texts(load_sections(settings.corpus_dir))
     for split in SPLITS:
+        if args.tune_only and split == "holdout":
+            continue
         results = []
         for q in load(split):
             r, answer = grade(q, retriever, meta)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sales_iterable.backends.offline import compose, render_passage, sentences
+from sales_iterable.backends.offline.wording import TEXT
 from sales_iterable.corpus import instruction_texts, load_sections
 from sales_iterable.policy import question_text
 
@@ -15,7 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encoding="utf-8"))["questions"]
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
 # Fixed sentences the policy puts in front of a quoted passage.
-PREFIXES = ("Yes — ", "No — ", "是的——", "不行——")
+# the verdicts a yes/no answer opens with, in both languages
+PREFIXES = tuple(TEXT[lang][key] for lang in TEXT for key in ("yes_if", "yes", "no"))
 
 
 def _first(answer) -> str:
@@ -611,3 +613,44 @@ def test_after_an_unknown_name_no_fact_that_only_shares_common_words_follows(ret
 
 def test_after_an_unknown_name_the_fact_that_shares_a_telling_word_stays(retriever):
     assert "Native integrations" in compose("Is there a native HubSpot connector?", retriever).answer
+
+
+def test_a_frequency_asked_of_a_product_named_with_its_source_is_found(retriever):
+    # BigQuery is one name, not three words ("big", "query"): it must not outweigh Smart Ingest
+    first = _first(compose("How often can Smart Ingest pull from BigQuery?", retriever))
+    assert "15 minutes" in first and "does not give" not in first, first
+
+
+@pytest.mark.parametrize("question, start", [
+    # "review and adjust before activating" is a condition on going live directly
+    ("Journey Assist 生成的 workflow 能直接上线吗?", "可以,但有前提——"),
+    ("Can we send WhatsApp messages from Iterable?", "Yes, with a condition — "),
+])
+def test_a_yes_that_holds_only_under_a_condition_says_so(retriever, question, start):
+    assert _first(compose(question, retriever)).startswith(start)
+
+
+@pytest.mark.parametrize("question, start", [
+    # "Never Engaged" is one of the labels listed, not a denial
+    ("Can I branch a journey on a user's Brand Affinity level?", "Yes"),
+    # 无 is one of the auth options listed (无、Basic、OAuth 2.0)
+    ("系统webhook推到我们接口的时候,能加OAuth认证吗?", "是的"),
+])
+def test_a_negative_word_among_listed_values_is_no_denial(retriever, question, start):
+    assert _first(compose(question, retriever)).startswith(start)
+
+
+def test_is_it_ok_to_is_a_question_of_its_own_not_a_follow_up(retriever):
+    answer = compose("Is it OK to call the API straight from our web frontend with a client-side key?", retriever)
+    assert "no earlier question" not in answer.answer and "JWT" in _first(answer), answer.answer
+
+
+@pytest.mark.parametrize("question", ["数据接入咋弄", "Salesforce still shows folks as subscribed after they opt out on our side. Annoying."])
+def test_the_way_a_question_is_asked_is_no_unknown_name(retriever, question):
+    answer = compose(question, retriever).answer
+    assert not re.search(r"does not mention|没有提到", answer), answer
+
+
+def test_a_wait_step_is_a_delay(retriever):
+    lines = compose("实验的胜出标准能选哪些?旅程里的等待节点有几种?", retriever).answer.splitlines()
+    assert "延迟" in lines[1], lines

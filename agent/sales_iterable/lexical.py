@@ -53,6 +53,15 @@ def lexical_tokens(text: str) -> list[str]:
     return tokens
 
 
+def camel_pieces(text: str) -> set[str]:
+    """The tokens `lexical_tokens` adds for the pieces of a camelCase name ("big" and
+    "query" of BigQuery) that the text does not also use as words of their own: one name,
+    not three words, when counting what a question is about."""
+    words = {_stem(m.group().lower()) for m in _LATIN.finditer(text)}
+    pieces = {_stem(p.lower()) for m in _LATIN.finditer(text) if len(parts := _CAMEL.findall(m.group())) > 1 for p in parts}
+    return pieces - words
+
+
 class BM25:
     """Okapi BM25 over a few hundred documents: small enough for plain dicts."""
 

@@ -166,7 +166,8 @@ _FOLLOW_UP = re.compile(
     r"|\byou (just )?(mentioned|said)\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,
 )
-_PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b|^(它|这个|那个)", re.I)
+# "Is it OK to call…", "is it possible that…": an "it" that points forward, not back.
+_PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b(?<!is it)|^is it\b(?!(\s+\S+){1,3}?\s+(to|that|if)\b)|^(它|这个|那个)", re.I)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         word = match.group().rstrip(".")
         if routed.fullmatch(word) or word.lower() in _CALENDAR:
             continue
-        name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and match.start() > 0)
+        # A capital that starts a sentence ("… opt out on our side. Annoying.") names nothing.
+        starts_sentence = not question[: match.start()].strip() or bool(re.search(r"[.!?\u3002\uff01\uff1f]\s*$", question[: match.start()]))
+        name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and not starts_sentence)
         if not name_like:
             continue
         if word.isupper() and len(word) >= 3 and word not in retriever.reference_text:
@@ -37,6 +39,8 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
     for term, verb in _zh_names(question):
         if verb and retriever.knows(verb[-1] + term[0]):
             continue  # the "verb" begins a word: in "给用户发微信消息" 用 is not the verb, 发 is
+        if set(term) & _ASKING_CHARS:
+            continue  # "数据接入咋弄": 入咋弄 is the way of asking, not a name
         if term not in out and term not in aliases and not any(term in a for a in aliases):
             if all(not retriever.knows(term[i:i + 2]) for i in range(len(term) - 1)):
                 out.append(term)
@@ -52,6 +56,7 @@ _ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{H
 
 
 _ZH_VERBS = "发接用连"
+_ASKING_CHARS = frozenset("咋弄搞怎么啥吗呢吧嘛")
 # Capitalised, but days, months and interjections ("OK, so…") name no feature.
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
                       "june july august september october november december ok okay hi hello hey thanks".split())

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ...language import Lang
+from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
 from ...understand import ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
@@ -53,6 +54,9 @@ _NEGATION = {
 }
 
 
+# What a list or a bracket names ("(Loyal, … Never Engaged)", "鉴权方式:无、Basic") is a
+# value, not a denial.
+_LISTED = re.compile(r"\([^)]*\)|\uff08[^\uff09]*\uff09|(?<=[:\uff1a\u3001])\s*\u65e0\s*(?=[\u3001,\uff0c])")
 _UNLIKE = re.compile(r"^unlike [^,]+,\s*|^与[^,,]+不同[,,]\s*", re.I)
 
 
@@ -154,6 +158,7 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     # The words of the kind asked are not its subject, nor are words that judge a figure
     # ("what rate is healthy?").
     ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
+    ignored |= camel_pieces(text)
     terms = salient(retriever.bridge(text)) - ignored
     own_words = salient(text) - ignored
     units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
@@ -166,14 +171,17 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
                    asking_words)
 
 
-def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, twin: str | None = None) -> bool:
-    """The sentence contains the kind of thing asked for, about the question's subject."""
+def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, hit: Hit) -> bool:
+    """The sentence (of `hit`) contains the kind of thing asked for, about the question's
+    subject. A sentence is about what its heading names: "Frequency: Up to every 15
+    minutes" under "Smart Ingest" says how often Smart Ingest syncs."""
     if subject.endpoints and not any(e in sentence for e in subject.endpoints):
         return False
     if subject.units and not all(TIME_UNITS[unit].search(sentence) for unit in subject.units):
         return False
     if subject.per_call and not _PER_CALL.search(sentence):
         return False  # "how many users in one call?" is not answered by a figure per second
+    twin = f"{hit.pair_text or ''} {hit.heading}"
     if known(retriever, set(subject.terms), forms=True) and not (
             about(retriever, set(subject.terms), sentence, twin) or about(retriever, set(subject.own_words), sentence, twin)
             or about(retriever, set(subject.asking), sentence, twin)):
@@ -200,7 +208,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
         for i, sentence in enumerate(parts):
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
-            if u.asks and answers_kind(retriever, u, sentence, subject, hit.pair_text):
+            if u.asks and answers_kind(retriever, u, sentence, subject, hit):
                 score += ASKED_KIND_BONUS
             if u.yes_no and settles(retriever, wanted, sentence, hit.pair_text):
                 score += KIND_BONUS
@@ -261,9 +269,18 @@ def _joined(pieces: list[str]) -> str:
 _EVERY = re.compile(r"\b(everything|every \w+|all (of )?(the |our )?\w+)\b[^?]*\b(need|require)|都要|都需要|都得|全都要", re.I)
 
 
+# A "yes" that holds only after a step, for a tier, or with a requirement: "can Journey
+# Assist's workflow go live directly?" against "review and adjust before activating".
+_CONDITION = re.compile(r"\b(before|after|once|only|unless|provided|as long as|requir\w*|must)\b"
+                        r"|之前|以前|前(?:可|需|要|先|请)|之后|以后|后才|仅|只有|只能|需要|必须|除非|审核", re.I)
+# A question about the condition itself ("do WhatsApp messages need approved templates?")
+# is answered by a plain yes.
+_ASKS_CONDITION = re.compile(r"\b(needs?|requir\w*|must|before|after|only)\b|需要|必须|之前|之后|要不要|审核", re.I)
+
+
 def polarity(sentence: str, question: str, lang: Lang) -> bool:
     """True when the sentence affirms what the question asks, False when it denies it."""
-    text = _UNLIKE.sub("", sentence)
+    text = _LISTED.sub("", _UNLIKE.sub("", sentence))
     neg = _NEGATION[lang].search(text)
     if not neg:
         return True
@@ -316,7 +333,7 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
     settles its yes/no. An open question ("what kinds of things can start one?") is never
     known to be answered: the next best sentence is worth showing."""
     if u.asks:
-        return answers_kind(retriever, u, lead.text, subject_of(part, u, retriever), lead.hit.pair_text)
+        return answers_kind(retriever, u, lead.text, subject_of(part, u, retriever), lead.hit)
     if u.yes_no:
         return settles(retriever, salient(retriever.bridge(part)), lead.text, lead.hit.pair_text)
     return False
@@ -341,9 +358,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     words = TEXT[lang]
     if u.asks and known:
         subject = subject_of(part, u, retriever)
-        if not answers_kind(retriever, u, lead.text, subject, lead.hit.pair_text):
+        if not answers_kind(retriever, u, lead.text, subject, lead.hit):
             # Before saying the reference does not give it: another sentence found may.
-            other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h.pair_text))
+            other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h))
             if other is None:
                 return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
             lead = other
@@ -386,5 +403,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                 return [cite((words["yes"] if said else words["no"]) + text, warning)], [warning]
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
-        return [cite((words["yes"] if says else words["no"]) + lead.text, lead.hit)], [lead.hit]
+        conditional = _CONDITION.search(lead.text) and not _ASKS_CONDITION.search(part)
+        verdict = words["no"] if not says else words["yes_if"] if conditional else words["yes"]
+        return [cite(verdict + lead.text, lead.hit)], [lead.hit]
     return [cite(lead.text, lead.hit)], [lead.hit]
