@@ -1,8 +1,9 @@
-"""Answer quality of the offline backend on the question set (evals/questions/), the tune
-and the frozen held-out half side by side: answer-first rate (an expected fact in the
-first two lines), and the pass rate of each check per question kind.
+"""Answer quality of the offline backend on the question set (evals/questions/): the tune
+half, the second tune set written blind (tune-extra) and the frozen held-out half side by
+side: answer-first rate (an expected fact in the first two lines), and the pass rate of
+each check per question kind.
 
-    python bench/answers.py                 # both halves, aggregate figures
+    python bench/answers.py                 # every set, aggregate figures
     python bench/answers.py --show tune     # also every failing tune check, to work on
     python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra), while choosing
 

@@ -15,8 +15,8 @@ from sales_iterable.policy import question_text
 REPO = Path(__file__).resolve().parents[1]
 TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encoding="utf-8"))["questions"]
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
-# Fixed sentences the policy puts in front of a quoted passage.
-# the verdicts a yes/no answer opens with, in both languages
+# Fixed sentences the policy puts in front of a quoted passage: the verdicts a yes/no
+# answer opens with, in both languages.
 PREFIXES = tuple(TEXT[lang][key] for lang in TEXT for key in ("yes_if", "yes", "no"))
 
 

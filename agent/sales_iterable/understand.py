@@ -167,7 +167,8 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 # "Is it OK to call…", "is it possible that…": an "it" that points forward, not back.
-_PRONOUN_START = re.compile(r"^(does|do|is|can|will) (it|they|that|this)\b(?<!is it)|^is it\b(?!(\s+\S+){1,3}?\s+(to|that|if)\b)|^(它|这个|那个)", re.I)
+_PRONOUN_START = re.compile(r"^(does|do|can|will) (it|they|that|this)\b|^is (they|that|this)\b"
+                            r"|^is it\b(?!(\s+\S+){1,3}?\s+(to|that|if)\b)|^(它|这个|那个)", re.I)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         if routed.fullmatch(word) or word.lower() in _CALENDAR:
             continue
         # A capital that starts a sentence ("… opt out on our side. Annoying.") names nothing.
-        starts_sentence = not question[: match.start()].strip() or bool(re.search(r"[.!?\u3002\uff01\uff1f]\s*$", question[: match.start()]))
+        starts_sentence = bool(re.search(r"(^|[.!?\u3002\uff01\uff1f])\s*$", question[: match.start()]))
         name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and not starts_sentence)
         if not name_like:
             continue
