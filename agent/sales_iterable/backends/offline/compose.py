@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 from ...answer import Answer, Route, Source
 from ...config import get_settings
 from ...language import Lang, detect_language
-from ...policy import strip_invocation
+from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
 from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, understand, without_asks
@@ -152,7 +152,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     entry = matching_entry(question, u, found, retriever) if not unknown else None
     if vague and entry is None:
-        lines, shown = map_lines(question, found, retriever, lang)
+        lines, shown = map_lines(question, found, retriever, lang, setup=u.goal == "Set up" and u.goal_said)
         body += lines
         for hit in shown:
             use(hit)
@@ -219,10 +219,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # A question that names almost nothing the reference knows was read as its closest
     # part of the reference: that is an assumption worth stating.
     underspecified = vague or names_little
-    assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used)
     # A name the reference never uses was said so: no question about it would change that.
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
                                                                 orphan=alone.follow_up and not previous and names_little)
+    assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used,
+                                     role_asked=question_text("role", lang) in questions)
     return Answer(
         answer="\n".join(body),
         assumptions=assumptions,

@@ -18,9 +18,9 @@ DETAILED_SYMPTOM = {"en": 60, "zh": 20}
 
 
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,
-                 uses_pricing: bool, routed_only: bool) -> list[str]:
+                 uses_pricing: bool, routed_only: bool, role_asked: bool = False) -> list[str]:
     """State what the answer assumed about context the question did not give, and only
-    that: never against what it says."""
+    that: never against what it says, nor what a clarifying question asks (`role_asked`)."""
     words = TEXT[lang]
     out: list[str] = []
     if other_language and words["assume_other_language"]:
@@ -32,7 +32,7 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
     if not used:
         return out
     lead = used[0].text
-    if u.role is None and u.channel is None:
+    if u.role is None and u.channel is None and not role_asked:
         if "/api/" in lead or "https://" in lead:
             out.append(words["assume_api"])
         elif re.search(r"\S > \S", lead):

@@ -210,7 +210,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
             if u.asks and answers_kind(retriever, u, sentence, subject, hit):
                 score += ASKED_KIND_BONUS
-            if u.yes_no and settles(retriever, wanted, sentence, hit.pair_text):
+            if u.yes_no and settles(retriever, wanted, sentence, hit):
                 score += KIND_BONUS
             if u.goal == "Troubleshoot" and (is_troubleshooting(hit) or hit.section == "gotchas") and len(wanted & own) >= 2:
                 score += SYMPTOM_BONUS
@@ -273,9 +273,24 @@ _EVERY = re.compile(r"\b(everything|every \w+|all (of )?(the |our )?\w+)\b[^?]*\
 # Assist's workflow go live directly?" against "review and adjust before activating".
 _CONDITION = re.compile(r"\b(before|after|once|only|unless|provided|as long as|requir\w*|must)\b"
                         r"|之前|以前|前(?:可|需|要|先|请)|之后|以后|后才|仅|只有|只能|需要|必须|除非|审核", re.I)
-# A question about the condition itself ("do WhatsApp messages need approved templates?")
-# is answered by a plain yes.
-_ASKS_CONDITION = re.compile(r"\b(needs?|requir\w*|must|before|after|only)\b|需要|必须|之前|之后|要不要|审核", re.I)
+# A question about a requirement ("does it need the SDK?", "要先过审吗?"), and one about
+# the condition itself ("do WhatsApp messages need approved templates?", "only after
+# review?"): the latter is answered by a plain yes.
+_ASKS_REQUIREMENT = re.compile(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)"
+                               r"|要不要|需不需要|得装|过审|审核", re.I)
+_ASKS_WHEN = re.compile(r"\b(before|after|only)\b|之前|之后", re.I)
+
+
+# Where a clause of a passage ends: its sentence, a comma, a colon, a dash or an arrow.
+_CLAUSE_END = re.compile(r"\.(?!\d)|[;:,()\u3002\uff1b\uff1a\uff0c\uff08\uff09\u3001]|\s[\u2014\u2192]\s|\u2014\u2014|\u2192")
+
+
+def _clause(text: str, found: re.Match) -> str:
+    """The clause of a passage that holds its condition ("Review and refine before
+    activating", "激活前可审核和调整"): what the yes depends on, said up front."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, found.start())), default=0)
+    end = next((m.start() for m in _CLAUSE_END.finditer(text, found.end())), len(text))
+    return text[start:end].strip()
 
 
 def polarity(sentence: str, question: str, lang: Lang) -> bool:
@@ -286,7 +301,7 @@ def polarity(sentence: str, question: str, lang: Lang) -> bool:
         return True
     # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
     # negation belongs to the requirement the question asks about.
-    if re.search(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)|要不要|需不需要|得装|过审|审核", question, re.I) and re.search(
+    if _ASKS_REQUIREMENT.search(question) and re.search(
             r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", text, re.I):
         return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
     return False
@@ -335,7 +350,7 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
     if u.asks:
         return answers_kind(retriever, u, lead.text, subject_of(part, u, retriever), lead.hit)
     if u.yes_no:
-        return settles(retriever, salient(retriever.bridge(part)), lead.text, lead.hit.pair_text)
+        return settles(retriever, salient(retriever.bridge(part)), lead.text, lead.hit)
     return False
 
 
@@ -372,8 +387,8 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             terms = without_figures(terms)
         if plan := _PLAN.search(question or part):
             return _plan_lines(retriever, terms, plan.group(), lang, lead)
-        if not settles(retriever, terms, lead.text, lead.hit.pair_text):
-            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h.pair_text))
+        if not settles(retriever, terms, lead.text, lead.hit):
+            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h))
             if other is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             lead = other
@@ -381,7 +396,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # "Two weeks?" against "30 days or more": a yes or no would misstate one of them;
             # the reference's own figure answers, when a passage about the question gives one.
             figure = next(((s, h) for h in [lead.hit, *found[:4]] for s in sentences(h.chunk)
-                           if ASK_INSTANCE["number"].search(_without_step_numbers(s)) and settles(retriever, terms, s, h.pair_text)), None)
+                           if ASK_INSTANCE["number"].search(_without_step_numbers(s)) and settles(retriever, terms, s, h)), None)
             if figure is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             return [words["figure"], cite(figure[0], figure[1])], [figure[1]]
@@ -391,7 +406,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
-                         and settles(retriever, terms, render_passage(h.chunk), h.pair_text)
+                         and settles(retriever, terms, render_passage(h.chunk), h)
                          and polarity(render_passage(h.chunk), part, lang) != says), None)
         if opposite is not None:
             warning = next((h for h in (lead.hit, opposite) if h.section == "gotchas"), None)
@@ -403,7 +418,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                 return [cite((words["yes"] if said else words["no"]) + text, warning)], [warning]
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
-        conditional = _CONDITION.search(lead.text) and not _ASKS_CONDITION.search(part)
-        verdict = words["no"] if not says else words["yes_if"] if conditional else words["yes"]
+        asks_condition = _ASKS_REQUIREMENT.search(part) or _ASKS_WHEN.search(part)
+        condition = _CONDITION.search(lead.text) if not asks_condition else None
+        verdict = (words["no"] if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
+                   else words["yes"])
         return [cite(verdict + lead.text, lead.hit)], [lead.hit]
     return [cite(lead.text, lead.hit)], [lead.hit]

@@ -111,11 +111,43 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
     return opening[0] if words and held(words, set(salient(title))) == words else None
 
 
-def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
+CHECKLIST = "getting-started"
+MAX_SETUP_STEPS = 4
+MAX_MAP_AFTER_STEPS = 3
+# Benchmarks say how a channel performs once it runs, not how to set it up.
+NOT_SETUP = {"key-metrics"}
+
+
+def setup_steps(question: str, retriever: Retriever, lang: Lang) -> list[Hit]:
+    """The getting-started checklist's items that involve what a vague setup question names
+    ("push setup?" -> configure FCM/APNs, integrate the SDK, create templates…), in the
+    checklist's order: the reference's own sequence for setting it up."""
+    topic = {t for t in known(retriever, set(salient(retriever.bridge(question))), forms=True)
+             if retriever.idf(t) >= TITLE_WORD_WEIGHT}
+    if not topic:
+        return []
+    steps = []
+    for hit in retriever.section_hits(CHECKLIST, lang):
+        twin = retriever.chunk(hit.chunk.pair_id)
+        if held(topic, set(salient(f"{render_passage(hit.chunk)} {render_passage(twin) if twin else ''}"))):
+            steps.append(hit)
+    return steps[:MAX_SETUP_STEPS]
+
+
+def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
+              setup: bool = False) -> tuple[list[str], list[Hit]]:
     """A vague question's best-effort map: the section it names, read in the reference's
     order; else, when most of what matched is one section, that section's parts by name;
-    otherwise the matching passages of the likely areas."""
+    otherwise the matching passages of the likely areas. A vague setup question ("push
+    setup?", "webhook 怎么弄") starts with the checklist's steps that involve it."""
     words = TEXT[lang]
+    steps = setup_steps(question, retriever, lang) if setup and not _STARTING_OUT.search(question) else []
+    if steps:
+        rest = [h for h in found if h.section != CHECKLIST and h.section not in NOT_SETUP]
+        lines, shown = map_lines(question, rest, retriever, lang) if rest else ([], [])
+        lines = lines[:1 + MAX_MAP_AFTER_STEPS] if lines and not lines[0].startswith("- ") else lines[:MAX_MAP_AFTER_STEPS]
+        return ([words["setup_steps"]] + [f"{i}. " + cite(render_passage(h.chunk), h) for i, h in enumerate(steps, 1)] + lines,
+                steps + [h for h in shown if any(f"[{h.section}]" in line and render_passage(h.chunk) in line for line in lines)])
     named = named_section(question, found, retriever)
     if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
         items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- ")) and not is_lead_in(h)]

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ...language import has_han
 from ...lexical import lexical_tokens
-from ...retrieve import KIN_PREFIX, Retriever
+from ...retrieve import KIN_PREFIX, Hit, Retriever
 
 # Words too common in questions about Iterable to show that a passage is on topic.
 GENERIC = frozenset(
@@ -131,20 +131,24 @@ def about(retriever: Retriever, terms: set[str], text: str, twin: str | None = N
             or _holds_a_telling_word(retriever, seen, own))
 
 
-def settles(retriever: Retriever, terms: set[str], text: str, twin: str | None = None) -> bool:
-    """The text is about what a yes/no question asks: most of the weight of its words, and
-    a telling one of them. Words the reference never uses in any form weigh as its
-    commonest words: usually the user's own phrasing ("purely from our backend"), but
-    they count against a sentence that lacks them. Anything less gets no "yes" or "no"."""
+def settles(retriever: Retriever, terms: set[str], text: str, hit: Hit) -> bool:
+    """The text (of `hit`) is about what a yes/no question asks: most of the weight of its
+    words, and a telling one of them. A sentence is about what its heading names
+    ("同步类型:用户、事件、目录项…" under "Smart Ingest" says what Smart Ingest syncs).
+    Words the reference never uses in any form weigh as its commonest words: usually the
+    user's own phrasing ("purely from our backend"), but they count against a sentence that
+    lacks them. Anything less gets no "yes" or "no"."""
     seen = known(retriever, terms, forms=True)
     if not seen:
         return False
     unknown = [t for t in terms if retriever.kin(t) is None]
-    own = _words(text, twin)
+    own = _words(text, hit.pair_text) | salient(hit.heading)
     matched = held(seen, own)
     # "…in the recipient's local time zone?": mostly about what the reference never says.
-    # (Chinese is read as character pairs; most unknown pairs straddle two words.)
-    if len([t for t in unknown if not has_han(t)]) > len(matched):
+    # Chinese is read as overlapping character pairs: every character of an unknown Chinese
+    # word is in two of them, so each pair weighs half ("发给内部同事看看" is not nine words).
+    latin = [t for t in unknown if not has_han(t)]
+    if len(latin) > len(matched):
         return False
     total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
     return _weight(retriever, matched) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
