@@ -690,3 +690,13 @@ def test_a_vague_setup_question_starts_with_the_checklist_steps_that_involve_it(
     assert lines[0] == TEXT[lang]["setup_steps"] and lines[1].startswith("1. ") and step in lines[1], answer.answer
     # a benchmark says how a channel performs, not how to set it up
     assert not any(s.section == "key-metrics" for s in answer.sources), answer.answer
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("Does the journey Webhook tile support OAuth 2.0, or is that only for 系统 webhooks?", "en"),
+    ("旅程的Webhook组件支持OAuth吗,还是只有系统Webhook支持?", "zh"),
+])
+def test_a_yes_no_with_its_alternative_gets_no_verdict_from_a_passage_about_the_other(retriever, question, lang):
+    # the auth options listed are the system webhooks', not the journey Webhook tile's
+    answer = compose(question, retriever)
+    assert _first(answer) == TEXT[lang]["gap_yes_no"] and not answer.answer.splitlines()[1].startswith(PREFIXES), answer.answer

@@ -333,6 +333,8 @@ def split_parts(question: str) -> list[str]:
     pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
     if len(pieces) >= 2:
         return pieces[:3]
+    if ALTERNATIVE.search(question):
+        return [question]  # "X, or is that only for Y?" asks one thing, with its alternative
     # ", and at what confidence…", ", and once it's live what open rate…": a question word
     # within a few words of the conjunction starts a second question.
     match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,7}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
@@ -354,6 +356,9 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
     return False
 
 
+# "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no
+# with its alternative. A passage about either one would settle it for the wrong one.
+ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|only)\b|还是(说)?(只|仅)", re.I)
 _CONTRAST = re.compile(r"\b(instead of|rather than|other than)\b[^?,;]*|(而不是|而非|不用再)[^??,,;;]*", re.I)
 
 
@@ -387,6 +392,10 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             terms = without_figures(terms)
         if plan := _PLAN.search(question or part):
             return _plan_lines(retriever, terms, plan.group(), lang, lead)
+        if ALTERNATIVE.search(part):
+            # The reference would have to say it of the one asked about and not of the other;
+            # a passage about either reads as a verdict on both. The nearest is shown, with none.
+            return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
         if not settles(retriever, terms, lead.text, lead.hit):
             other = _first_that(found, lambda s, h: settles(retriever, terms, s, h))
             if other is None:
