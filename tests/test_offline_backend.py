@@ -17,7 +17,7 @@ TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encodin
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
 # Fixed sentences the policy puts in front of a quoted passage: the verdicts a yes/no
 # answer opens with, in both languages.
-PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "yes", "no"))
+PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "yes", "no", "no_need"))
 # A conditional yes names its condition, a clause of the passage quoted after it.
 VERDICT = re.compile("|".join(re.escape(TEXT[lang]["yes_if"]).replace(re.escape("{condition}"), ".+?") for lang in TEXT))
 
@@ -700,3 +700,45 @@ def test_a_yes_no_with_its_alternative_gets_no_verdict_from_a_passage_about_the_
     # the auth options listed are the system webhooks', not the journey Webhook tile's
     answer = compose(question, retriever)
     assert _first(answer) == TEXT[lang]["gap_yes_no"] and not answer.answer.splitlines()[1].startswith(PREFIXES), answer.answer
+
+
+def test_a_how_to_about_a_name_the_reference_never_uses_is_one_honest_line(retriever):
+    # "names this but gives no steps" would contradict "does not mention SSO, SAML"
+    answer = compose("Iterable 的 SSO / SAML 登录怎么配置?", retriever)
+    assert answer.answer.splitlines() == [TEXT["zh"]["unknown"].format(terms=" SSO、SAML", it="这些")], answer.answer
+
+
+def test_a_short_name_typed_in_lower_case_is_still_a_name(retriever):
+    # "ai" is the reference's AI: the AI Suite's parts, every one of them by name
+    first = _first(compose("ai stuff", retriever))
+    assert first.startswith("Iterable AI Suite:") and "Smart Segmentation" in first and "Brand Affinity" in first, first
+
+
+def test_a_symptom_read_as_something_else_still_gets_its_entrys_checks(retriever):
+    # the best line is the iOS push entry's cause: the checks follow, led by the TestFlight one
+    answer = compose("our iOS users aren't getting any pushes but the dashboard says they were sent. "
+                     "we're testing on a testflight build", retriever).answer
+    assert "1. Check APNs certificate expiry" in answer and "Start with check 2" in answer, answer
+
+
+def test_a_how_to_about_one_part_of_a_large_feature_is_not_read_out_whole(retriever):
+    answer = compose("Studio里的 Exit criteria 怎么设置,让用户 purchase 之后自动退出?", retriever).answer
+    assert answer.startswith("退出条件") and "Journey Assist" not in answer and "生命周期旅程" not in answer, answer
+
+
+def test_a_line_that_never_mentions_what_was_asked_does_not_contradict_one_that_does(retriever):
+    # "无需ETL" is not contradicted by "Snowflake安全数据共享:将Iterable数据导出到Snowflake"
+    answer = compose("Snowflake Secure Data Sharing 需要自己搭 ETL 吗?", retriever)
+    assert _first(answer).startswith(TEXT["zh"]["no_need"]) and TEXT["zh"]["contradiction"] not in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question", ["is 移动收件箱 the same thing as Embedded Messages?", "Mobile Inbox 和 Embedded Messages 是一回事吗?"])
+def test_is_x_the_same_as_y_says_what_each_one_is(retriever, question):
+    lines = compose(question, retriever).answer.splitlines()
+    # no "no earlier question": both things are named; no verdict from a line about what they share
+    assert lines[0].startswith(("Mobile Inbox", "移动收件箱")) and lines[1].startswith(("Embedded Messages", "嵌入式消息")), lines
+
+
+def test_a_follow_up_with_nothing_before_it_gets_no_yes_or_no(retriever):
+    lines = compose("is it the same for SMS?", retriever).answer.splitlines()
+    assert lines[0] == TEXT["en"]["no_history"] and not lines[1].startswith(PREFIXES), lines

@@ -31,8 +31,8 @@ from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines
-from .passages import SYMPTOM, is_lead_in, is_troubleshooting, render_passage
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, names_item
+from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
@@ -82,6 +82,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
     if alone.follow_up and not previous:
         body.append(words["orphan" if orphan else "no_history"])
+        u = replace(u, yes_no=False)  # "is it the same for SMS?": yes or no to what came before, unknown
 
     unknown = unknown_terms(question, retriever) if u.iterable_part else []
     for term in unknown:
@@ -151,6 +152,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         return bool(unknown) and not (rest & salient(f"{text} {twin or ''}"))
 
     entry = matching_entry(question, u, found, retriever) if not unknown else None
+    if (entry is None and not unknown and not vague and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
+            and CAUSE.match(leads[0].text) and not u.asks and not u.yes_no):
+        # The best answer to a question read as something else is a troubleshooting
+        # entry's diagnosis ("…the dashboard says they were sent. we're testing on a
+        # testflight build"): it was a symptom, and the entry's checks are the answer.
+        entry = leads[0].hit
     if vague and entry is None:
         lines, shown = map_lines(question, found, retriever, lang, setup=u.goal == "Set up" and u.goal_said)
         body += lines
@@ -178,12 +185,17 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # order, read as a walkthrough (a small section of related items, not a table
         # or a list of unrelated gotchas).
         section = feature_section(leads[0].hit, found, retriever, lang)
+        if (section == leads[0].hit.section and names_item(question, leads[0].hit, retriever)
+                and len(retriever.section_hits(section, lang)) > MAX_SUPPORT + 1):
+            # "Exit criteria 怎么设置": that item is the answer; the rest of a large feature
+            # read out after it is a dump, while a small one's other parts are its context.
+            section = None
         for hit in retriever.section_hits(section, lang) if section else []:
             if hit.id not in {h.id for h in used}:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
                 walkthrough = True
-    if leads and not walkthrough and HOW_TO_QUESTION.search(question) and not any(
+    if leads and not walkthrough and not unknown and HOW_TO_QUESTION.search(question) and not any(
             HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])

@@ -11,7 +11,7 @@ from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
 from ...understand import ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
-from .terms import about, coverage, known, named, salient, settles
+from .terms import about, coverage, held, known, named, salient, settles
 from .wording import TEXT, cite
 
 # Choosing the lead sentence: its passage's rank and the question's words it holds (each
@@ -313,8 +313,11 @@ _COMPARE = (
     re.compile(r"\bdifferences?\s+between\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)[\s?.!?]*$", re.I),
     re.compile(r"^(?:(?:what's|what is|what are)\s+)?(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
     re.compile(r"^(?:(?:compare|comparing)\s+)(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)[\s?.!?]*$", re.I),
+    re.compile(r"^(?:is|are)\s+(?P<a>.+?)\s+(?:the\s+)?same(?:\s+thing)?\s+as\s+(?P<b>.+?)[\s?.!？]*$", re.I),
     re.compile(r"(?P<a>[^,,。??]+?)\s*(?:和|跟|与|同|还是)\s*(?P<b>[^,,。??]+?)\s*(?:之间)?(?:有|的)?\s*"
                r"(?:什么|啥|哪些)?\s*(?:区别|不同|不一样|差别|差异|difference)", re.I),
+    re.compile(r"(?P<a>[^,，。?？]+?)\s*(?:和|跟|与|同)\s*(?P<b>[^,，。?？]+?)\s*(?:是)?\s*"
+               r"(?:一回事|一样的?|相同的?|同一(?:个|种)(?:东西|功能)?)\s*(?:吗|嘛|么)", re.I),
 )
 
 
@@ -360,6 +363,19 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
 # with its alternative. A passage about either one would settle it for the wrong one.
 ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|only)\b|还是(说)?(只|仅)", re.I)
 _CONTRAST = re.compile(r"\b(instead of|rather than|other than)\b[^?,;]*|(而不是|而非|不用再)[^??,,;;]*", re.I)
+
+
+def _same_point(retriever: Retriever, terms: set[str], lead: Lead, other: Hit) -> bool:
+    """Two passages contradict each other only when both speak of the most telling word
+    (or one of those as telling) of the question that the lead holds: "无需ETL" is not contradicted by a line about
+    Snowflake data sharing that never mentions ETL."""
+    def words(text: str, hit: Hit) -> set[str]:
+        return set(salient(f"{text} {hit.pair_text or ''}"))
+    held_by_lead = held(known(retriever, terms, forms=True), words(lead.text, lead.hit))
+    if not held_by_lead:
+        return True
+    top = max(retriever.idf(t) for t in held_by_lead)
+    return bool(held({t for t in held_by_lead if retriever.idf(t) == top}, words(render_passage(other.chunk), other)))
 
 
 def _first_that(found: list[Hit], fits) -> Lead | None:
@@ -414,9 +430,11 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # require the SDK") is quoted, but it settles the question for those cases only.
             return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
+        no = words["no_need"] if _ASKS_REQUIREMENT.search(part) else words["no"]  # "需要ETL吗?" 不需要, not 不行
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h)
-                         and polarity(render_passage(h.chunk), part, lang) != says), None)
+                         and polarity(render_passage(h.chunk), part, lang) != says
+                         and _same_point(retriever, terms, lead, h)), None)
         if opposite is not None:
             warning = next((h for h in (lead.hit, opposite) if h.section == "gotchas"), None)
             if warning is not None:
@@ -424,12 +442,12 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                 # they settle it.
                 text = lead.text if warning is lead.hit else render_passage(warning.chunk)
                 said = polarity(text, part, lang)
-                return [cite((words["yes"] if said else words["no"]) + text, warning)], [warning]
+                return [cite((words["yes"] if said else no) + text, warning)], [warning]
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
         asks_condition = _ASKS_REQUIREMENT.search(part) or _ASKS_WHEN.search(part)
         condition = _CONDITION.search(lead.text) if not asks_condition else None
-        verdict = (words["no"] if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
+        verdict = (no if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
                    else words["yes"])
         return [cite(verdict + lead.text, lead.hit)], [lead.hit]
     return [cite(lead.text, lead.hit)], [lead.hit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ...language import Lang
+from ...language import Lang, has_han
 from ...lexical import lexical_tokens
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
@@ -15,6 +15,11 @@ from .terms import TITLE_WORD_WEIGHT, held, known, named, salient
 from .wording import TEXT, cite, topic
 
 MAX_MAP = 5  # lines of a best-effort map for a vague question
+MAX_NAME = 30  # columns (a Chinese character takes two): a longer label is a sentence, not a name
+
+
+def _width(text: str) -> int:
+    return sum(2 if has_han(c) else 1 for c in text)
 
 # Asking for one specific thing ("which browsers…", "哪个接口") is short but not vague.
 _SPECIFIC = re.compile(r"\b(which|where|when|how (many|much|often|long))\b|哪个|哪些|哪里|在哪|多少|多久|几", re.I)
@@ -72,6 +77,23 @@ def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lan
         if len(items) <= MAX_WALKTHROUGH and not any(h.chunk.kind == "row" for h in items):
             return hit.section
     return None
+
+
+def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
+    """The question names this item by the most telling word of its label, in either
+    language ("Exit criteria", 动态延迟 for "Delays"/延迟设置): it asks about the item,
+    not about its whole feature."""
+    twin = retriever.chunk(hit.chunk.pair_id)
+    asked = known(retriever, set(salient(retriever.bridge(question))), forms=True)
+    for label in (hit.chunk.label, twin.label if twin else ""):
+        terms = known(retriever, named(retriever, label), forms=True)  # 延迟设置: 延迟, not the chance pair 迟设
+        if not terms:
+            continue
+        # its most telling word: "Lifecycle journeys" is not named by any question about a journey
+        top = max(retriever.idf(t) for t in terms)
+        if held({t for t in terms if retriever.idf(t) == top}, asked):
+            return True
+    return False
 
 
 def named_section(question: str, found: list[Hit], retriever: Retriever) -> str | None:
@@ -156,6 +178,12 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             # Where to begin: the whole checklist, in its order, is the answer.
             return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
                                                          for i, h in enumerate(items, 1)], items
+        named_parts = [h for h in items if h.chunk.label and _width(h.chunk.label) <= MAX_NAME]
+        if len(items) > MAX_MAP and len(named_parts) == len(items):
+            # Too many parts to read out: all of them by name, then those that matched best.
+            best = [h for h in found if h.section == named][:MAX_MAP_AFTER_STEPS]
+            return ([f"{title}: {words['topic_join'].join(h.chunk.label for h in items)} [{named}]"]
+                    + ["- " + cite(render_passage(h.chunk), h) for h in best], items)
         items = items[:MAX_MAP]
         return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
     # A troubleshooting entry that did not fit the complaint is no likely area: its cause or

@@ -26,6 +26,8 @@ GENERIC = frozenset(
 # Characters that make a Han bigram a piece of sentence frame ("户的", "能调") rather than a word.
 ZH_FRAME = frozenset("的了吗么呢吧啊呀嘛我你他她它们是和与或及等个把被就都也还这那哪怎什啥谁吧能调让给想")
 _ACRONYM = re.compile(r"\b[A-Z]{2}\b")  # EU, US, AI, IP: short, but they name things
+# The same names typed in lower case ("ai stuff", "eu data center"); not "us", a pronoun.
+_SHORT_NAMES = frozenset({"ai", "eu", "ui"})
 
 # A troubleshooting entry's own labels: every entry has them, so they say nothing about
 # which entry fits (the glossary adds them to questions that describe a problem).
@@ -42,7 +44,7 @@ def salient(text: str) -> frozenset[str]:
         if has_han(t):
             if len(t) == 2 and not (set(t) & ZH_FRAME):
                 out.add(t)
-        elif len(t) >= 3 or t.isdigit():
+        elif len(t) >= 3 or t.isdigit() or t in _SHORT_NAMES:
             out.add(t)
     return frozenset(out)
 
