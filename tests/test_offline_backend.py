@@ -742,3 +742,28 @@ def test_is_x_the_same_as_y_says_what_each_one_is(retriever, question):
 def test_a_follow_up_with_nothing_before_it_gets_no_yes_or_no(retriever):
     lines = compose("is it the same for SMS?", retriever).answer.splitlines()
     assert lines[0] == TEXT["en"]["no_history"] and not lines[1].startswith(PREFIXES), lines
+
+
+def test_a_symptom_is_not_answered_by_the_bare_name_of_an_endpoint(retriever):
+    first = _first(compose("用 trackBulk 批量上报事件老是报 429,咋整", retriever))
+    assert "429" in first and "10次/秒" in first, first
+
+
+@pytest.mark.parametrize("question, levels", [
+    ("Brand Affinity 分几个等级?", "忠诚、积极、中立、消极、从未互动"),
+    ("How many levels does Brand Affinity have?", "Loyal, Positive, Neutral, Negative, Never Engaged"),
+])
+def test_how_many_kinds_is_answered_by_the_kinds(retriever, question, levels):
+    # the levels are the answer, not "the reference gives no figure" nor the 30-day gotcha
+    assert levels in _first(compose(question, retriever))
+
+
+def test_a_delivery_rate_benchmark_is_no_deliverability_hand_off(retriever):
+    answer = compose("Brand Affinity 分几个等级?顺便问下 SMS 送达率多少算正常?", retriever)
+    assert answer.route is None and "95%" in answer.answer, answer.answer
+
+
+def test_a_follow_up_with_nothing_before_it_that_names_a_topic_in_its_ask_is_answered(retriever):
+    # 限流 is what it asks and a topic of the reference (rate limits): answer it, say there is no history
+    lines = compose("刚才说的那个接口限流是多少?", retriever).answer.splitlines()
+    assert lines[0] == TEXT["zh"]["no_history"] and "10次/秒" in lines[1], lines

@@ -41,7 +41,7 @@ ROUTE_MARGIN = 0.15
 
 ROUTE_CUES: dict[str, tuple[str, ...]] = {
     "/sales-deliverability": ("spf", "dkim", "dmarc", "deliverability", "sender reputation", "domain warmup", "ip warmup",
-                              "warm up", "warmup", "spam folder", "inbox placement", "送达率", "发件人信誉", "垃圾箱",
+                              "warm up", "warmup", "spam folder", "inbox placement", "邮件送达率", "发件人信誉", "垃圾箱",
                               "垃圾邮件", "预热", "域名信誉"),
     "/sales-transactional-email": ("sendgrid", "postmark", "mailgun", "amazon ses", "ses", "transactional email provider",
                                    "事务性邮件"),
@@ -132,8 +132,9 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头))(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
-    "number": re.compile(r"\bhow many\b|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
-                         r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个|基准|置信度", re.I),
+    # "How many levels…?", "分几个等级?": the levels are the answer, not a count.
+    "number": re.compile(r"\bhow many\b(?! (levels|types|kinds|tiers|stages|labels|options|categories)\b)|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
+                         r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个(?!等级|级别|类型|种类|类别|阶段|标签|选项)|基准|置信度", re.I),
 }
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {

@@ -42,6 +42,8 @@ MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
 NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
+_HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
+ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
 
 
@@ -77,9 +79,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # A follow-up with nothing before it that names nothing telling of its own ("那第二步
     # 具体怎么操作?"): any passage would be a guess at what it follows. "And the EU one?"
     # names enough to answer what it can.
-    topic = without_asks(question, alone.asks)  # "那这个要多久?" names a kind of answer, no topic
+    # "那这个要多久?" names a kind of answer, no topic; "那个接口限流是多少?" names a kind of
+    # answer the reference has a topic for, in the user's own rare word (限流: rate limits).
+    topic = without_asks(question, alone.asks)
     orphan = alone.follow_up and not previous and not any(
-        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
+        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic))) and not any(
+        retriever.idf(t) >= ASKED_TOPIC_WEIGHT for t in named(retriever, question) - _HOW_WORDS)
     if alone.follow_up and not previous:
         body.append(words["orphan" if orphan else "no_history"])
         u = replace(u, yes_no=False)  # "is it the same for SMS?": yes or no to what came before, unknown

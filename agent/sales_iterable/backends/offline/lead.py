@@ -37,6 +37,18 @@ HOW_TO = re.compile(r"\S ?> ?\S|(^|[:—]\s*)(configure|set up|build|create|use|
                     r"define|import|turn on|配置|设置|搭建|创建|使用|开启|安装|对接|映射|定义|导入)", re.I)
 
 
+# A line that only names an endpoint ("批量上报事件: `POST /api/events/trackBulk`"): no cause,
+# no remedy, so never the answer to a symptom. (A base URL can be: the EU project's.)
+_ENDPOINT_CODE = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) /api/[^`]*`")
+
+
+def bare_endpoint(sentence: str) -> bool:
+    if not _ENDPOINT_CODE.search(sentence):
+        return False
+    rest = re.split(r"[:\uff1a]", _ENDPOINT_CODE.sub(" ", sentence), maxsplit=1)[-1]
+    return len(re.findall(r"[A-Za-z]{3,}|[\u4e00-\u9fff]", rest)) <= 1
+
+
 # A passage is on topic when its embedding is clearly close, or fairly close and it shares
 # a specific word with the question.
 DENSE_CLEAR = 0.45
@@ -206,6 +218,8 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
         if SYMPTOM.match(parts[0]):
             continue  # a troubleshooting entry's symptom restates the problem; it never answers
         for i, sentence in enumerate(parts):
+            if u.goal == "Troubleshoot" and u.goal_said and bare_endpoint(sentence):
+                continue
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
             if u.asks and answers_kind(retriever, u, sentence, subject, hit):
