@@ -17,9 +17,10 @@ TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encodin
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
 # Fixed sentences the policy puts in front of a quoted passage: the verdicts a yes/no
 # answer opens with, in both languages.
-PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "yes", "no", "no_need"))
-# A conditional yes names its condition, a clause of the passage quoted after it.
-VERDICT = re.compile("|".join(re.escape(TEXT[lang]["yes_if"]).replace(re.escape("{condition}"), ".+?") for lang in TEXT))
+PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "not_forever", "yes", "no", "no_need"))
+# A conditional verdict names its condition, a clause of the passage quoted after it.
+VERDICT = re.compile("|".join(re.escape(TEXT[lang][key]).replace(re.escape("{condition}"), ".+?")
+                              for lang in TEXT for key in ("yes_if", "not_forever")))
 
 
 def _first(answer) -> str:
@@ -767,3 +768,45 @@ def test_a_follow_up_with_nothing_before_it_that_names_a_topic_in_its_ask_is_ans
     # 限流 is what it asks and a topic of the reference (rate limits): answer it, say there is no history
     lines = compose("刚才说的那个接口限流是多少?", retriever).answer.splitlines()
     assert lines[0] == TEXT["zh"]["no_history"] and "10次/秒" in lines[1], lines
+
+
+@pytest.mark.parametrize("question, lang, unwanted", [
+    # UI or API changes nothing about how often Smart Ingest syncs
+    ("How often can Smart Ingest sync at most?", "en", "assume_api"),
+    # the user said which part of the reference; assuming it back is noise
+    ("定价", "zh", "assume_area"),
+    # a detailed complaint already says it is set up and misbehaving
+    ("用 trackBulk 批量上报事件老是报 429,咋整", "zh", "assume_troubleshoot"),
+])
+def test_no_assumption_restates_or_is_beside_the_question(retriever, question, lang, unwanted):
+    answer = compose(question, retriever)
+    template = TEXT[lang][unwanted].split("{")[0]
+    assert not any(a.startswith(template) for a in answer.assumptions), answer.assumptions
+
+
+def test_a_vague_question_naming_its_area_still_states_an_assumption(retriever):
+    assumptions = compose("定价", retriever).assumptions
+    assert any(a.startswith(TEXT["zh"]["assume_overview"].split("{")[0]) for a in assumptions), assumptions
+
+
+def test_a_lead_in_is_no_fact_in_either_language(retriever):
+    # "2026年3月版本,请以…为准:" keeps only its date once the lead-in is cut; its twin shows it is one
+    answer = compose("定价", retriever).answer
+    assert "2026年3月版本 [pricing]" not in answer and "SMS和推送" in answer, answer
+
+
+def test_how_much_of_something_that_is_not_money_asks_no_price(retriever):
+    answer = compose("how much history do we need before turning on send time optimization", retriever).answer
+    assert "price" not in answer.splitlines()[0], answer
+
+
+@pytest.mark.parametrize("question, lang", [("移动收件箱里的消息会一直保留吗?", "zh"), ("Do Mobile Inbox messages stay forever?", "en")])
+def test_forever_against_a_passage_that_keeps_it_until_something_is_not_a_yes(retriever, question, lang):
+    first = _first(compose(question, retriever))
+    assert first.startswith(TEXT[lang]["not_forever"].split("{")[0]), first
+
+
+def test_not_working_names_no_troubleshooting_entry_by_its_not(retriever):
+    # "not" of "not working" is no word of "Push notifications not delivering on iOS"
+    answer = compose("in-app not working", retriever)
+    assert "APNs" not in answer.answer and any(s.section == "gotchas" for s in answer.sources), answer.answer

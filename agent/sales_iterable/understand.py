@@ -119,7 +119,8 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b"
                            r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
     "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
-    "price": re.compile(r"\bhow much\b|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),
+    # "how much does it cost", "how much is Growth?"; not "how much history do we need"
+    "price": re.compile(r"\bhow much\s*([?？]|$|(does|do|is|are|will|would|for|per|it|to pay)\b)|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),
     # "How often may I call it?" asks for a rate limit, not a schedule.
     "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b"
                         r"|\bhow (often|frequently)\b[^?]*\b(call|hit|request|query|poll)|限流|上限|最多|最大|几次|多少次|调用频率", re.I),

@@ -31,7 +31,7 @@ from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, names_item
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
@@ -240,7 +240,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
                                                                 orphan=alone.follow_up and not previous and names_little)
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used,
-                                     role_asked=question_text("role", lang) in questions)
+                                     role_asked=question_text("role", lang) in questions,
+                                     area_named=bool(used) and named_section(question, found, retriever) == used[0].section,
+                                     question=question)
     return Answer(
         answer="\n".join(body),
         assumptions=assumptions,

@@ -18,9 +18,11 @@ DETAILED_SYMPTOM = {"en": 60, "zh": 20}
 
 
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,
-                 uses_pricing: bool, routed_only: bool, role_asked: bool = False) -> list[str]:
+                 uses_pricing: bool, routed_only: bool, role_asked: bool = False, area_named: bool = False,
+                 question: str = "") -> list[str]:
     """State what the answer assumed about context the question did not give, and only
-    that: never against what it says, nor what a clarifying question asks (`role_asked`)."""
+    that: never against what it says, nor what a clarifying question asks (`role_asked`),
+    nor the part of the reference it names itself (`area_named`: "定价" is about pricing)."""
     words = TEXT[lang]
     out: list[str] = []
     if other_language and words["assume_other_language"]:
@@ -32,15 +34,21 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
     if not used:
         return out
     lead = used[0].text
-    if u.role is None and u.channel is None and not role_asked:
+    # UI or API matters to how something is set up; "how often does Smart Ingest sync?"
+    # is answered the same either way.
+    if u.goal == "Set up" and u.role is None and u.channel is None and not role_asked:
         if "/api/" in lead or "https://" in lead:
             out.append(words["assume_api"])
         elif re.search(r"\S > \S", lead):
             out.append(words["assume_ui"])
     if vague:
-        out.append(words["assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
-    if u.goal == "Troubleshoot" and u.goal_said and not any(is_troubleshooting(h) for h in used[:1]):
-        # A stated symptom with no entry for it: say what was taken for granted. A goal the
+        # the area it names needs no guessing; how much of it is wanted does
+        overview = area_named and not is_troubleshooting(used[0])  # "push is broken" -> the iOS entry is a guess
+        out.append(words["assume_overview" if overview else "assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
+    if (u.goal == "Troubleshoot" and u.goal_said and not any(is_troubleshooting(h) for h in used[:1])
+            and len(question) <= DETAILED_SYMPTOM[lang]):
+        # A short stated symptom with no entry for it: say what was taken for granted (a
+        # detailed one already says it is set up and misbehaving). A goal the
         # examples merely guessed is not worth an assumption: planning, does-it-exist and
         # bare-topic questions read alike.
         out.append(words["assume_troubleshoot"])

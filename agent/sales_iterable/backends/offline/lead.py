@@ -295,6 +295,12 @@ _ASKS_REQUIREMENT = re.compile(r"\b(need|require|must|necessary)|需要|必须|�
 _ASKS_WHEN = re.compile(r"\b(before|after|only)\b|之前|之后", re.I)
 
 
+# "Do Mobile Inbox messages stay forever?" against "Messages stay until expiry or dismissal":
+# not indefinitely, and the limit is the answer.
+_FOREVER = re.compile(r"\b(forever|always|permanently|indefinitely)\b|一直|永久|永远|始终|长期", re.I)
+_UNTIL = re.compile(r"\b(until|expir\w*)\b|到期|前保留|过期", re.I)
+
+
 # Where a clause of a passage ends: its sentence, a comma, a colon, a dash or an arrow.
 _CLAUSE_END = re.compile(r"\.(?!\d)|[;:,()\u3002\uff1b\uff1a\uff0c\uff08\uff09\u3001]|\s[\u2014\u2192]\s|\u2014\u2014|\u2192")
 
@@ -461,6 +467,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
         asks_condition = _ASKS_REQUIREMENT.search(part) or _ASKS_WHEN.search(part)
         condition = _CONDITION.search(lead.text) if not asks_condition else None
+        until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
+        if says and until:
+            return [cite(words["not_forever"].format(condition=_clause(lead.text, until)) + lead.text, lead.hit)], [lead.hit]
         verdict = (no if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
                    else words["yes"])
         return [cite(verdict + lead.text, lead.hit)], [lead.hit]

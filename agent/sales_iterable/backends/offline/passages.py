@@ -24,7 +24,11 @@ def render_passage(chunk: Chunk) -> str:
         if len(cells) == 2:
             return f"{cells[0]}: {cells[1]}"
         return f"{cells[0]}: " + "; ".join(f"{name}: {value}" for name, value in chunk.fields[1:])
-    text = " ".join(line[2:] if line.startswith("- ") else line for line in chunk.text.splitlines() if line.strip())
+    return _unwrapped(chunk.text)
+
+
+def _unwrapped(text: str) -> str:
+    text = " ".join(line[2:] if line.startswith("- ") else line for line in text.splitlines() if line.strip())
     # "Studio is … tool. Key concepts:" introduces a list the line does not carry.
     return _LEAD_IN.sub("", text)
 
@@ -35,7 +39,10 @@ _LEAD_IN = re.compile(r"(?:(?<=[.。!?!?])|[,,])\s*[^.。!?!?::,,]{1,30}[::]\s*$
 def is_lead_in(hit: Hit) -> bool:
     """A passage that only introduces what follows it ("As of March 2026 — verify current
     pricing with Iterable sales:"): nothing to quote on its own."""
-    return render_passage(hit.chunk).rstrip().endswith((":", ":"))
+    # Either language's text shows it: "2026年3月版本,请以…为准:" loses its lead-in and
+    # keeps a stub, while its twin "As of March 2026 — verify current pricing…:" is whole.
+    return any(text.rstrip().endswith((":", "\uff1a"))
+               for text in (render_passage(hit.chunk), _unwrapped(hit.pair_text) if hit.pair_text else ""))
 
 
 def sentences(chunk: Chunk) -> list[str]:

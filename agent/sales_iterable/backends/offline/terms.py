@@ -17,7 +17,7 @@ GENERIC = frozenset(
     "supported show tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
     "still even already yet please thank thanks then later again right working works worked doing done going "
-    "once all has had having whether but via sent until isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "
+    "once all has had having whether but via sent until not isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "
     # the same kind of words in Chinese: what one does with anything, how one asks
     "具体 操作 配置 设置 创建 使用 需要 帮助 可以 如何 一下 请问 知道 支持 实现".split()
 )
