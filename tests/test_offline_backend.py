@@ -810,3 +810,24 @@ def test_not_working_names_no_troubleshooting_entry_by_its_not(retriever):
     # "not" of "not working" is no word of "Push notifications not delivering on iOS"
     answer = compose("in-app not working", retriever)
     assert "APNs" not in answer.answer and any(s.section == "gotchas" for s in answer.sources), answer.answer
+
+
+@pytest.mark.parametrize("question, repeated", [
+    ("What's the endpoint for bulk user updates and what's its rate limit?", "Bulk update users: `POST /api/users/bulkUpdate`"),
+    ("批量传事件的时候每秒最多能调几次?", "批量上报事件: `POST /api/events/trackBulk`"),
+])
+def test_a_supporting_line_that_repeats_what_is_shown_is_left_out(retriever, question, repeated):
+    # the endpoint is in the first line already, with its limit
+    answer = compose(question, retriever).answer
+    assert "bulk" in answer.lower() and repeated not in answer, answer
+
+
+def test_is_something_misconfigured_is_a_symptom(retriever):
+    # 配置错了 is a complaint, not a setup question: the Brand Affinity entry answers it
+    answer = compose("刚上线两个礼拜,看用户的品牌亲和度几乎全是中立或者从未互动,是不是哪里配置错了?", retriever)
+    assert _first(answer).startswith("原因") and any(s.section == "low-brand-affinity-accuracy" for s in answer.sources), answer.answer
+
+
+def test_a_short_how_to_in_colloquial_chinese_is_a_vague_setup_question(retriever):
+    lines = compose("旅程怎么搭", retriever).answer.splitlines()
+    assert lines[0] == TEXT["zh"]["setup_steps"] and any("[studio]" in line for line in lines), lines

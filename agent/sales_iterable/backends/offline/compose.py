@@ -33,7 +33,7 @@ from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, coverage, known, named, salient
+from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
@@ -44,7 +44,8 @@ SUPPORT_COVERAGE = 0.4
 NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
-OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
+OWN_TOPIC_TERMS = 2
+REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing  # reference words that let a later part of a question be searched alone
 
 
 @lru_cache(maxsize=8)
@@ -54,6 +55,14 @@ def _classifier(embedder_id: str, embedder, cache_dir) -> Classifier:
 
 def classifier_for(retriever: Retriever) -> Classifier:
     return _classifier(retriever.embedder.id, retriever.embedder, getattr(retriever, "cache_dir", None))
+
+
+def said_already(text: str, body: list[str]) -> bool:
+    """Nearly every word of the passage is in the answer's lines already: quoting it again
+    repeats a fact ("10 req/s" three times, from three sections)."""
+    own = salient(text)
+    shown = set().union(*(salient(line) for line in body)) if body else set()
+    return bool(own) and len(held(set(own), shown)) >= REPEAT_SHARE * len(own)
 
 
 def compose(question: str, retriever: Retriever, lang_override: Lang | None = None,
@@ -218,6 +227,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # an entry's cause or fix out of context reads as a diagnosis
             if far(hit.text, hit.pair_text):
                 continue
+            if said_already(render_passage(hit.chunk), body):
+                continue  # "Bulk track events: POST /api/events/trackBulk" after the line that lists it
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)

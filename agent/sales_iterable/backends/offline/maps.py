@@ -28,7 +28,7 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
 _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|\bwhat (is it|are they) (good )?for\b|"
-                       r"介绍|怎么弄|怎么做|怎么搞|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
+                       r"介绍|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
 # A bare topic ("短信", "webhooks"): no question asked about it at all.
 _ASKING = re.compile(r"[??]|\b(what|how|why|when|where|which|who|can|does|do|is|are|should)\b|什么|怎|吗|呢|哪|为什么|多少|能不能", re.I)
 BARE_TOPIC_WORDS = 2
