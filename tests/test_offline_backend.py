@@ -831,3 +831,31 @@ def test_is_something_misconfigured_is_a_symptom(retriever):
 def test_a_short_how_to_in_colloquial_chinese_is_a_vague_setup_question(retriever):
     lines = compose("旅程怎么搭", retriever).answer.splitlines()
     assert lines[0] == TEXT["zh"]["setup_steps"] and any("[studio]" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("question", [
+    "WhatsApp的模板要先过审吗?",
+    "STO是在哪一层开的?是不是一上线就能开?",
+    "导出用户调哪个接口?我们好几个服务都在调,会不会互相抢限流?",
+])
+def test_full_width_punctuation_as_chinese_keyboards_type_it_reads_the_same(retriever, question):
+    # ？，：as typed on a Chinese keyboard: every pattern that reads a question is written with plain ones
+    typed = question.translate(str.maketrans("?,:()", "\uff1f\uff0c\uff1a\uff08\uff09"))
+    assert typed != question
+    assert compose(typed, retriever).model_dump() == compose(question, retriever).model_dump()
+
+
+def test_search_reads_full_width_punctuation_the_same(retriever):
+    plain = [h.id for h in retriever.search("推送里能放图片和按钮吗?", k=5)]
+    assert [h.id for h in retriever.search("推送里能放图片和按钮吗\uff1f", k=5)] == plain
+
+
+def test_a_vague_question_naming_a_part_of_its_area_gets_that_part_first(retriever):
+    answer = compose("journey delays", retriever)
+    assert answer.answer.splitlines()[1].startswith("- Delays:"), answer.answer
+    assert not any(a.startswith(TEXT["en"]["assume_overview"].split("{")[0]) for a in answer.assumptions), answer.assumptions
+
+
+def test_that_one_above_is_a_follow_up(retriever):
+    lines = compose("上面那个能用 Zapier 做吗?", retriever).answer.splitlines()
+    assert lines[0] == TEXT["zh"]["no_history"] and not lines[1].startswith(PREFIXES), lines

@@ -20,6 +20,16 @@ HAN_RUN = re.compile(f"[{HAN_CHARS}]+")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 
 
+# Full-width punctuation as Chinese keyboards type it (？，：；！（）) and full-width Latin
+# letters and digits, folded to their plain forms: every pattern that reads a question is
+# written once, with plain punctuation. "。" and "、" have no plain form and stay.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def plain_punctuation(text: str) -> str:
+    return text.translate(_FULL_WIDTH)
+
+
 def other(lang: Lang) -> Lang:
     return "zh" if lang == "en" else "en"
 

@@ -24,7 +24,7 @@ from .embed import Embedder, embedder_for
 from .embedcache import embedded
 from .index import Progress, open_index, stderr_progress
 from .searchable import Index
-from .language import Lang, detect_language, other, word_pattern
+from .language import Lang, detect_language, other, plain_punctuation, word_pattern
 from .lexical import BM25, chunk_tokens, lexical_tokens
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -134,6 +134,7 @@ class Retriever:
         use_pairs: bool = True,
     ) -> tuple[dict[str, float], dict[str, float]]:
         """Each ranker's own scores per unit: (BM25, the best cosine of its chunks)."""
+        query = plain_punctuation(query)
         text = self.bridge(query) if use_bridge else query
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}

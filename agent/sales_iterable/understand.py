@@ -164,7 +164,7 @@ _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good 
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得|bug|坏了", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
-    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的"
+    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\byou (just )?(mentioned|said)\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,

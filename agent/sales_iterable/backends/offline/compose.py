@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from ...answer import Answer, Route, Source
 from ...config import get_settings
-from ...language import Lang, detect_language
+from ...language import Lang, detect_language, plain_punctuation
 from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
@@ -44,8 +44,8 @@ SUPPORT_COVERAGE = 0.4
 NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
-OWN_TOPIC_TERMS = 2
-REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing  # reference words that let a later part of a question be searched alone
+OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
+REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing
 
 
 @lru_cache(maxsize=8)
@@ -67,7 +67,7 @@ def said_already(text: str, body: list[str]) -> bool:
 
 def compose(question: str, retriever: Retriever, lang_override: Lang | None = None,
             history: list[str] | None = None) -> Answer:
-    question = strip_invocation(question)
+    question = plain_punctuation(strip_invocation(question))
     lang, other_language = detect_language(question)
     lang = lang_override or lang
     words = TEXT[lang]
@@ -252,7 +252,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                                                                 orphan=alone.follow_up and not previous and names_little)
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used,
                                      role_asked=question_text("role", lang) in questions,
-                                     area_named=bool(used) and named_section(question, found, retriever) == used[0].section,
+                                     area_named=bool(used) and named_section(question, found, retriever) == used[0].section
+                                     and not names_item(question, used[0], retriever),  # "journey delays" wants the delays
                                      question=question)
     return Answer(
         answer="\n".join(body),

@@ -266,7 +266,7 @@ def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever
     return text
 
 
-_HEAD = re.compile(r"^([^::]{1,20}[::])\s*")
+_HEAD = re.compile(r"^([^:\uff1a]{1,20}[:\uff1a])\s*")
 
 
 def _joined(pieces: list[str]) -> str:
@@ -386,9 +386,9 @@ _CONTRAST = re.compile(r"\b(instead of|rather than|other than)\b[^?,;]*|(而不�
 
 
 def _same_point(retriever: Retriever, terms: set[str], lead: Lead, other: Hit) -> bool:
-    """Two passages contradict each other only when both speak of the most telling word
-    (or one of those as telling) of the question that the lead holds: "无需ETL" is not contradicted by a line about
-    Snowflake data sharing that never mentions ETL."""
+    """Two passages contradict each other only when both speak of the most telling word of
+    the question (or one as telling) that the lead holds: "无需ETL" is not contradicted by
+    a line about Snowflake data sharing that never mentions ETL."""
     def words(text: str, hit: Hit) -> set[str]:
         return set(salient(f"{text} {hit.pair_text or ''}"))
     held_by_lead = held(known(retriever, terms, forms=True), words(lead.text, lead.hit))

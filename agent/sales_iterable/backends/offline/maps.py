@@ -173,6 +173,9 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
     named = named_section(question, found, retriever)
     if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
         items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- ")) and not is_lead_in(h)]
+        if not _STARTING_OUT.search(question):
+            # "journey delays": the part it names first, then the rest in the reference's order
+            items.sort(key=lambda h: not names_item(question, h, retriever))
         title = items[0].heading.split(" > ")[-1]
         if _STARTING_OUT.search(question):
             # Where to begin: the whole checklist, in its order, is the answer.

@@ -10,9 +10,9 @@ from ...retrieve import Hit
 # English sentences end at . ! ? followed by a space (so `data.csv` and URLs stay whole);
 # Chinese ones at their full-width marks.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。!?;])(?=\S)")
-SYMPTOM = re.compile(r"(Symptom|症状)\s*[::]")
+SYMPTOM = re.compile(r"(Symptom|症状)\s*[:\uff1a]")
 # A troubleshooting entry's diagnosis: as the best answer, it says the question was a symptom.
-CAUSE = re.compile(r"^(Cause|原因)\s*[::]")
+CAUSE = re.compile(r"^(Cause|原因)\s*[:\uff1a]")
 STEP_NUMBER = re.compile(r"^[1-9][)）]\s*")
 
 
