@@ -828,9 +828,25 @@ def test_is_something_misconfigured_is_a_symptom(retriever):
     assert _first(answer).startswith("原因") and any(s.section == "low-brand-affinity-accuracy" for s in answer.sources), answer.answer
 
 
-def test_a_short_how_to_in_colloquial_chinese_is_a_vague_setup_question(retriever):
+def test_a_short_how_to_in_colloquial_chinese_is_a_vague_question(retriever):
+    # 怎么搭 asks openly: a map of Studio, not the one checklist line that names journeys
     lines = compose("旅程怎么搭", retriever).answer.splitlines()
-    assert lines[0] == TEXT["zh"]["setup_steps"] and any("[studio]" in line for line in lines), lines
+    assert lines[0] == TEXT["zh"]["map"].format(topic="Studio(旅程构建器)") and all("[studio]" in line for line in lines[1:]), lines
+
+
+def test_one_checklist_step_that_names_the_topic_is_no_setup_sequence(retriever):
+    lines = compose("实验怎么弄", retriever).answer.splitlines()
+    assert lines[0] != TEXT["zh"]["setup_steps"] and "[getting-started]" not in lines[1], lines
+
+
+def test_a_question_ending_on_that_is_a_follow_up(retriever):
+    lines = compose("so how long do I have to wait before I can rely on that?", retriever).answer.splitlines()
+    assert lines[0] == TEXT["en"]["no_history"], lines
+
+
+def test_the_area_assumed_is_a_feature_not_the_checklist(retriever):
+    assumptions = compose("webhooks?", retriever).assumptions
+    assert not any("Getting started checklist" in a for a in assumptions) and any("Integrations" in a for a in assumptions), assumptions
 
 
 @pytest.mark.parametrize("question", [

@@ -9,7 +9,7 @@ from ...language import Lang
 from ...policy import question_text
 from ...retrieve import Hit
 from ...understand import COMPETITORS, Understanding
-from .passages import is_troubleshooting
+from .passages import CHECKLIST, is_troubleshooting
 from .wording import TEXT
 
 # Characters: a longer symptom already says what is seen (a Chinese character says about
@@ -44,7 +44,9 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
     if vague:
         # the area it names needs no guessing; how much of it is wanted does
         overview = area_named and not is_troubleshooting(used[0])  # "push is broken" -> the iOS entry is a guess
-        out.append(words["assume_overview" if overview else "assume_area"].format(topic=used[0].heading.split(" > ")[-1]))
+        # the area is what a passage is about; the checklist only says when to get to it
+        area = next((h for h in used if h.section != CHECKLIST), used[0])
+        out.append(words["assume_overview" if overview else "assume_area"].format(topic=area.heading.split(" > ")[-1]))
     if (u.goal == "Troubleshoot" and u.goal_said and not any(is_troubleshooting(h) for h in used[:1])
             and len(question) <= DETAILED_SYMPTOM[lang]):
         # A short stated symptom with no entry for it: say what was taken for granted (a

@@ -10,7 +10,7 @@ from ...lexical import lexical_tokens
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
-from .passages import SYMPTOM, is_lead_in, is_troubleshooting, render_passage
+from .passages import CHECKLIST, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, held, known, named, salient
 from .wording import TEXT, cite, topic
 
@@ -133,8 +133,8 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
     return opening[0] if words and held(words, set(salient(title))) == words else None
 
 
-CHECKLIST = "getting-started"
 MAX_SETUP_STEPS = 4
+MIN_SETUP_STEPS = 2
 MAX_MAP_AFTER_STEPS = 3
 # Benchmarks say how a channel performs once it runs, not how to set it up.
 NOT_SETUP = {"key-metrics"}
@@ -153,7 +153,9 @@ def setup_steps(question: str, retriever: Retriever, lang: Lang) -> list[Hit]:
         twin = retriever.chunk(hit.chunk.pair_id)
         if held(topic, set(salient(f"{render_passage(hit.chunk)} {render_passage(twin) if twin else ''}"))):
             steps.append(hit)
-    return steps[:MAX_SETUP_STEPS]
+    # One step that merely names the topic ("Set up experiments — A/B test … on your first
+    # campaign") is no sequence: the topic's own section says more.
+    return steps[:MAX_SETUP_STEPS] if len(steps) >= MIN_SETUP_STEPS else []
 
 
 def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,

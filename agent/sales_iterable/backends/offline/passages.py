@@ -11,6 +11,8 @@ from ...retrieve import Hit
 # Chinese ones at their full-width marks.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。!?;])(?=\S)")
 SYMPTOM = re.compile(r"(Symptom|症状)\s*[:\uff1a]")
+CHECKLIST = "getting-started"  # the section of setup steps: when to do things, not what they are
+
 # A troubleshooting entry's diagnosis: as the best answer, it says the question was a symptom.
 CAUSE = re.compile(r"^(Cause|原因)\s*[:\uff1a]")
 STEP_NUMBER = re.compile(r"^[1-9][)）]\s*")
