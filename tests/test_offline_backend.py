@@ -875,3 +875,19 @@ def test_a_vague_question_naming_a_part_of_its_area_gets_that_part_first(retriev
 def test_that_one_above_is_a_follow_up(retriever):
     lines = compose("上面那个能用 Zapier 做吗?", retriever).answer.splitlines()
     assert lines[0] == TEXT["zh"]["no_history"] and not lines[1].startswith(PREFIXES), lines
+
+
+def test_a_slash_between_letters_is_a_name_not_english(retriever):
+    # the A of "A/B测试" is no article: the question is Chinese
+    assert compose("A/B测试", retriever).language == "zh"
+
+
+def test_working_without_what_a_passage_requires_is_a_no_and_no_contradiction(retriever):
+    answer = compose("Can 嵌入式消息 work without the SDK?", retriever)
+    assert _first(answer).startswith(TEXT["en"]["no"]) and TEXT["en"]["contradiction"] not in answer.answer, answer.answer
+
+
+def test_a_yes_no_about_how_a_limit_works_is_not_asked_for_its_figure(retriever):
+    # "是按每个 API key 算的吗?" asks how the limit counts; the answer is per project, shared
+    lines = compose("刚才说的限流是按每个 API key 算的吗?", retriever).answer.splitlines()
+    assert "项目级限流" in lines[1] and not any(line.startswith(TEXT["zh"]["gap"].split("{")[0]) for line in lines), lines

@@ -67,11 +67,16 @@ class Detected(NamedTuple):
     foreign: bool  # the text is in neither language (answered in English, with a note)
 
 
+_SLASHED_LETTERS = re.compile(r"(?<![A-Za-z])[A-Za-z](/[A-Za-z])+(?![A-Za-z])")
+
+
 def _frame_language(text: str, words: list[str]) -> Lang:
     """Chinese when the text has Han characters and its sentence frame is Chinese (English
     words in it are then names), English otherwise."""
     if not has_han(text):
         return "en"
+    # "A/B测试": the A of A/B is a name, not the article
+    words = [w.lower() for w in LATIN_WORD.findall(_SLASHED_LETTERS.sub(" ", text))]
     en_frame = sum(w in _EN_FRAME for w in words)
     if not en_frame:
         return "zh"

@@ -233,7 +233,14 @@ def asked_kinds(question: str) -> tuple[Ask, ...]:
         kinds.remove("limit")  # "what status code when we hit the rate limit?" asks for the code
         if "number" not in kinds:
             kinds.append("number")
+    if "limit" in kinds and is_yes_no(question) and not _AMOUNT.search(question):
+        kinds.remove("limit")  # "限流是按每个 API key 算的吗?" asks how the limit works, not its figure
     return tuple(kinds)
+
+
+# Words that ask for an amount: a yes/no question without one names a limit as its topic.
+_AMOUNT = re.compile(r"\b(how (many|much|often|fast|high|low)|what('s| is| are) the|max(imum)?|at most|up to|limits? (on|to|for))\b"
+                     r"|多少|几|最多|最大|上限|数量|\d", re.I)
 
 
 # Time units a question can ask a figure per; an answer must give the figure per the same unit.

@@ -313,18 +313,33 @@ def _clause(text: str, found: re.Match) -> str:
     return text[start:end].strip()
 
 
-def polarity(sentence: str, question: str, lang: Lang) -> bool:
-    """True when the sentence affirms what the question asks, False when it denies it."""
+_REQUIRES = re.compile(r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", re.I)
+_NOT_REQUIRED = re.compile(r"\bno\b[^.]*requir|无需|不需要", re.I)
+# "Can Embedded Messages work without the SDK?": a passage that requires it denies that.
+_WITHOUT = re.compile(r"\bwithout\b|不用|不装|不接|不集成|不安装", re.I)
+
+
+def stance(sentence: str, question: str, lang: Lang) -> bool | None:
+    """True when the sentence affirms what the question asks, False when it denies it, None
+    when it says neither: no negation and no requirement ("Integrate SDK — install … for
+    Embedded Messages" neither allows nor forbids working without it)."""
     text = _LISTED.sub("", _UNLIKE.sub("", sentence))
-    neg = _NEGATION[lang].search(text)
-    if not neg:
-        return True
-    # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
-    # negation belongs to the requirement the question asks about.
-    if _ASKS_REQUIREMENT.search(question) and re.search(
-            r"requir|must|\bneeds?\b|需要|必须|必需|审核通过", text, re.I):
-        return not re.search(r"\bno\b[^.]*requir|无需|不需要", text, re.I)
-    return False
+    requirement = _REQUIRES.search(text)
+    if requirement and (_ASKS_REQUIREMENT.search(question) or _WITHOUT.search(question)):
+        # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
+        # negation belongs to the requirement the question asks about.
+        required = not _NOT_REQUIRED.search(text)
+        return not required if _WITHOUT.search(question) else required
+    if _NEGATION[lang].search(text):
+        return False
+    return None
+
+
+def polarity(sentence: str, question: str, lang: Lang) -> bool:
+    """True when the sentence affirms what the question asks, False when it denies it; a
+    sentence that says neither, about what was asked, affirms it."""
+    said = stance(sentence, question, lang)
+    return True if said is None else said
 
 
 # "What's the difference between a campaign and a journey?", "STO vs Brand Affinity",
@@ -453,7 +468,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         no = words["no_need"] if _ASKS_REQUIREMENT.search(part) else words["no"]  # "需要ETL吗?" 不需要, not 不行
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h)
-                         and polarity(render_passage(h.chunk), part, lang) != says
+                         and stance(render_passage(h.chunk), part, lang) not in (None, says)
                          and _same_point(retriever, terms, lead, h)), None)
         if opposite is not None:
             warning = next((h for h in (lead.hit, opposite) if h.section == "gotchas"), None)
