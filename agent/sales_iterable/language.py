@@ -70,7 +70,7 @@ class Detected(NamedTuple):
 _SLASHED_LETTERS = re.compile(r"(?<![A-Za-z])[A-Za-z](/[A-Za-z])+(?![A-Za-z])")
 
 
-def _frame_language(text: str, words: list[str]) -> Lang:
+def _frame_language(text: str) -> Lang:
     """Chinese when the text has Han characters and its sentence frame is Chinese (English
     words in it are then names), English otherwise."""
     if not has_han(text):
@@ -91,7 +91,7 @@ def detect_language(text: str) -> Detected:
     other_script = len(_OTHER_SCRIPT.findall(text))
     if other_script and other_script >= (len(words) + han_count(text)) / 4:  # kana, hangul, Cyrillic...
         return Detected("en", True)
-    if _frame_language(text, words) == "zh":
+    if _frame_language(text) == "zh":
         return Detected("zh", False)
     foreign = sum(w in _OTHER_LATIN for w in words)
     english = sum(w in _ENGLISH for w in words)

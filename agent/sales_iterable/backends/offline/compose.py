@@ -91,9 +91,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # "那这个要多久?" names a kind of answer, no topic; "那个接口限流是多少?" names a kind of
     # answer the reference has a topic for, in the user's own rare word (限流: rate limits).
     topic = without_asks(question, alone.asks)
-    orphan = alone.follow_up and not previous and not any(
-        retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic))) and not any(
-        retriever.idf(t) >= ASKED_TOPIC_WEIGHT for t in named(retriever, question) - _HOW_WORDS)
+    names_topic = any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
+    asks_a_topic = any(retriever.idf(t) >= ASKED_TOPIC_WEIGHT for t in named(retriever, question) - _HOW_WORDS)
+    orphan = alone.follow_up and not previous and not names_topic and not asks_a_topic
     if alone.follow_up and not previous:
         body.append(words["orphan" if orphan else "no_history"])
         u = replace(u, yes_no=False)  # "is it the same for SMS?": yes or no to what came before, unknown
@@ -250,7 +250,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # A name the reference never uses was said so: no question about it would change that.
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
                                                                 orphan=alone.follow_up and not previous and names_little)
-    assumptions = stated_assumptions(u, lang, other_language, used, underspecified, uses_pricing, route is not None and not used,
+    assumptions = stated_assumptions(u, lang, other_language, used, underspecified, route is not None and not used,
                                      role_asked=question_text("role", lang) in questions,
                                      area_named=bool(used) and named_section(question, found, retriever) == used[0].section
                                      and not names_item(question, used[0], retriever),  # "journey delays" wants the delays

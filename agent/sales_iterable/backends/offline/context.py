@@ -17,8 +17,13 @@ from .wording import TEXT
 DETAILED_SYMPTOM = {"en": 60, "zh": 20}
 
 
+def _short_complaint(u: Understanding, question: str, lang: Lang) -> bool:
+    """A stated symptom too short to say what is seen or how it is set up."""
+    return u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM[lang]
+
+
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,
-                 uses_pricing: bool, routed_only: bool, role_asked: bool = False, area_named: bool = False,
+                 routed_only: bool, role_asked: bool = False, area_named: bool = False,
                  question: str = "") -> list[str]:
     """State what the answer assumed about context the question did not give, and only
     that: never against what it says, nor what a clarifying question asks (`role_asked`),
@@ -47,8 +52,7 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
         # the area is what a passage is about; the checklist only says when to get to it
         area = next((h for h in used if h.section != CHECKLIST), used[0])
         out.append(words["assume_overview" if overview else "assume_area"].format(topic=area.heading.split(" > ")[-1]))
-    if (u.goal == "Troubleshoot" and u.goal_said and not any(is_troubleshooting(h) for h in used[:1])
-            and len(question) <= DETAILED_SYMPTOM[lang]):
+    if _short_complaint(u, question, lang) and not is_troubleshooting(used[0]):
         # A short stated symptom with no entry for it: say what was taken for granted (a
         # detailed one already says it is set up and misbehaving). A goal the
         # examples merely guessed is not worth an assumption: planning, does-it-exist and
@@ -69,7 +73,7 @@ def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit]
     if all(h.section == "pricing" for h in used[:2]):
         return []  # a price needs no area, role or goal
     wanted: list[str] = []
-    if u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM[lang] and not re.search(r"\d", question):
+    if _short_complaint(u, question, lang) and not re.search(r"\d", question):
         wanted.append("details")  # a bare complaint: what is seen decides the cause
     if vague and u.goal is None:
         wanted.append("goal")

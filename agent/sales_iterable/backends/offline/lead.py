@@ -324,12 +324,12 @@ def stance(sentence: str, question: str, lang: Lang) -> bool | None:
     when it says neither: no negation and no requirement ("Integrate SDK — install … for
     Embedded Messages" neither allows nor forbids working without it)."""
     text = _LISTED.sub("", _UNLIKE.sub("", sentence))
-    requirement = _REQUIRES.search(text)
-    if requirement and (_ASKS_REQUIREMENT.search(question) or _WITHOUT.search(question)):
+    without = _WITHOUT.search(question)
+    if _REQUIRES.search(text) and (without or _ASKS_REQUIREMENT.search(question)):
         # "Does it need the SDK?" / "…require the SDK; they won't work without it": the
         # negation belongs to the requirement the question asks about.
         required = not _NOT_REQUIRED.search(text)
-        return not required if _WITHOUT.search(question) else required
+        return not required if without else required
     if _NEGATION[lang].search(text):
         return False
     return None
@@ -465,7 +465,8 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # require the SDK") is quoted, but it settles the question for those cases only.
             return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
-        no = words["no_need"] if _ASKS_REQUIREMENT.search(part) else words["no"]  # "需要ETL吗?" 不需要, not 不行
+        asks_requirement = _ASKS_REQUIREMENT.search(part)
+        no = words["no_need"] if asks_requirement else words["no"]  # "需要ETL吗?" 不需要, not 不行
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h)
                          and stance(render_passage(h.chunk), part, lang) not in (None, says)
@@ -480,7 +481,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                 return [cite((words["yes"] if said else no) + text, warning)], [warning]
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
-        asks_condition = _ASKS_REQUIREMENT.search(part) or _ASKS_WHEN.search(part)
+        asks_condition = asks_requirement or _ASKS_WHEN.search(part)
         condition = _CONDITION.search(lead.text) if not asks_condition else None
         until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
         if says and until:

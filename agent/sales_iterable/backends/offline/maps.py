@@ -183,8 +183,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             # Where to begin: the whole checklist, in its order, is the answer.
             return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
                                                          for i, h in enumerate(items, 1)], items
-        named_parts = [h for h in items if h.chunk.label and _width(h.chunk.label) <= MAX_NAME]
-        if len(items) > MAX_MAP and len(named_parts) == len(items):
+        if len(items) > MAX_MAP and all(h.chunk.label and _width(h.chunk.label) <= MAX_NAME for h in items):
             # Too many parts to read out: all of them by name, then those that matched best.
             best = [h for h in found if h.section == named][:MAX_MAP_AFTER_STEPS]
             return ([f"{title}: {words['topic_join'].join(h.chunk.label for h in items)} [{named}]"]

@@ -147,10 +147,8 @@ def settles(retriever: Retriever, terms: set[str], text: str, hit: Hit) -> bool:
     own = _words(text, hit.pair_text) | salient(hit.heading)
     matched = held(seen, own)
     # "…in the recipient's local time zone?": mostly about what the reference never says.
-    # Chinese is read as overlapping character pairs: every character of an unknown Chinese
-    # word is in two of them, so each pair weighs half ("发给内部同事看看" is not nine words).
-    latin = [t for t in unknown if not has_han(t)]
-    if len(latin) > len(matched):
+    # (Chinese is read as character pairs; most unknown pairs straddle two words.)
+    if len([t for t in unknown if not has_han(t)]) > len(matched):
         return False
     total = _weight(retriever, seen) + UNKNOWN_WORD_WEIGHT * len(unknown)
     return _weight(retriever, matched) / total >= YES_NO_COVERAGE and _holds_a_telling_word(retriever, seen, own)
