@@ -28,6 +28,7 @@ from pathlib import Path
 from sales_iterable import metrics
 from sales_iterable.config import Settings
 from sales_iterable.retrieve import Retriever, open_retriever
+from sales_iterable.understand import with_previous
 
 K = 5
 EVALS = Path(__file__).resolve().parents[1] / "evals"
@@ -36,9 +37,9 @@ REGRESSION = {"dev": EVALS / "retrieval.json", "old holdout": EVALS / "retrieval
 
 
 def retrieval_query(question: dict) -> str:
-    """What a follow-up is searched with: the previous question, then the follow-up."""
+    """A follow-up is searched as the offline answer searches it: with the question it follows."""
     history = question.get("history") or []
-    return f"{history[-1]} {question['question']}" if history else question["question"]
+    return with_previous(question["question"], history[-1]) if history else question["question"]
 
 
 def load_half(name: str) -> list[dict]:

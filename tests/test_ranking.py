@@ -66,3 +66,29 @@ def test_the_dense_ranking_still_decides_between_close_lexical_matches(retriever
     monkeypatch.setattr(retriever.index, "dense", lambda vector, n: ranking[:n])
     monkeypatch.setattr(retriever, "phrasing_vectors", None)  # only the passages' own cosines
     assert retriever.search(query, k=3)[0].id == f"{second}.en"
+
+
+def units(hits):
+    return [h.chunk.unit for h in hits]
+
+
+@pytest.mark.parametrize("query", [
+    "Which endpoint sends an SMS? And what's the export rate limit?",
+    "Which endpoint sends an SMS; and what's the export rate limit?",
+])
+def test_a_question_of_two_parts_leads_with_each_parts_best_passage_in_order(retriever, query):
+    # Searched whole, the rate-limit words outweigh the SMS ones and the endpoint the
+    # first part asks for comes third.
+    first, second = ("Which endpoint sends an SMS?", "And what's the export rate limit?")
+    best = [retriever.search(part, k=1)[0].chunk.unit for part in (first, second)]
+    assert best[0] != best[1]
+    assert units(retriever.search(query, k=2)) == best
+    assert units(retriever.search(query, k=3, whole=True))[0] != best[0]  # what the split mends
+
+
+def test_a_question_of_one_part_ranks_as_before(retriever):
+    query = "How often does Smart Ingest sync with the warehouse?"
+    assert units(retriever.search(query, k=8)) == units(retriever.search(query, k=8, whole=True))
+    hits = retriever.search("导出用户调哪个接口?限流是多少?", k=8)
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

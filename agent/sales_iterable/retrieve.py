@@ -26,6 +26,7 @@ from .index import Progress, open_index, stderr_progress
 from .searchable import Index
 from .language import Lang, detect_language, other, plain_punctuation, word_pattern
 from .lexical import BM25, chunk_tokens, lexical_tokens
+from .understand import split_parts
 
 Mode = Literal["hybrid", "dense", "lexical"]
 # Fusion weights, chosen on the tune half of evals/questions (bench/tune_fusion.py; with
@@ -165,14 +166,20 @@ class Retriever:
         mode: Mode = "hybrid",
         use_bridge: bool = True,
         use_pairs: bool = True,
+        whole: bool = False,
     ) -> list[Hit]:
         """Top passages for `query` in `lang` (default: the query's language).
 
-        `use_bridge` and `use_pairs` exist to measure what the glossary and the aligned
+        A query that asks two things ("How do I switch on STO, and should we do it in our
+        first weeks?") is ranked part by part unless `whole` (a caller that searches each
+        part itself). `use_bridge` and `use_pairs` exist to measure what the glossary and the aligned
         pairs add (bench/retrieval.py); leave them on."""
         lang = lang or detect_language(query).lang
         lexical, dense = self.scores(query, lang, mode=mode, use_bridge=use_bridge, use_pairs=use_pairs)
         fused = fuse(lexical, dense)
+        parts = split_parts(plain_punctuation(query)) if not whole else [query]
+        if len(parts) > 1:
+            fused = self._by_parts(parts, lang, fused, mode=mode, use_bridge=use_bridge, use_pairs=use_pairs)
         # Ties (units past DENSE_SPAN in dense mode) fall back to the raw scores.
         order = sorted(fused, key=lambda u: (-fused[u], -dense.get(u, -1.0), -lexical.get(u, 0.0), u))
         hits: list[Hit] = []
@@ -185,6 +192,23 @@ class Retriever:
             hits.append(hit)
             used += cost
         return hits
+
+    def _by_parts(self, parts: list[str], lang: Lang, whole: dict[str, float], **kw: Any) -> dict[str, float]:
+        """One score per unit for a query of several parts: its best share of a part's own
+        top score. Searched whole, the words of one part can outweigh the other's (a
+        passage about "first weeks" beat the one that says where STO is switched on); so
+        each part's best passage leads, in the order the parts were asked (a tie goes to the
+        earlier part), and the whole query's score breaks the remaining ties."""
+        best: dict[str, tuple[float, float, float]] = {}
+        for i, part in enumerate(parts):
+            fused = fuse(*self.scores(part, lang, **kw))
+            top = max(fused.values(), default=0.0)
+            for unit, score in fused.items():
+                key = (score / top if top > 0 else 0.0, -i, whole.get(unit, 0.0))
+                best[unit] = max(key, best.get(unit, key))
+        ranked = sorted(best, key=lambda u: best[u], reverse=True)
+        # Scores stay in 0..1 and keep that order: the share, nudged below the next better key.
+        return {unit: best[unit][0] * (1.0 - 1e-6 * rank) for rank, unit in enumerate(ranked)}
 
     def section_hits(self, section: str, lang: Lang) -> list[Hit]:
         """Every passage of one section, in document order (score 0: not ranked)."""

@@ -266,6 +266,34 @@ def is_yes_no(question: str) -> bool:
     return any(_YES_NO_EN.match(c) for c in clauses) or bool(_YES_NO_ZH.search(question))
 
 
+# "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no
+# with its alternative. A passage about either one would settle it for the wrong one.
+ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|only)\b|还是(说)?(只|仅)", re.I)
+
+
+def split_parts(question: str) -> list[str]:
+    """Sub-questions of a question that asks two things ("…? …?", "…, and what…")."""
+    pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
+    if len(pieces) >= 2:
+        return pieces[:3]
+    if ALTERNATIVE.search(question):
+        return [question]  # "X, or is that only for Y?" asks one thing, with its alternative
+    # ", and at what confidence…", ", and once it's live what open rate…": a question word
+    # within a few words of the conjunction starts a second question.
+    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,7}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
+                      r"|will|would|has|have)\b)",
+                      question, re.I)
+    if match:
+        return [question[: match.start()].strip(), question[match.end():].strip()]
+    return [question]
+
+
+def with_previous(question: str, previous: str) -> str:
+    """What a follow-up is searched with: its own words first ("and Enterprise?" is about
+    Enterprise), then the question it follows for the rest of its meaning."""
+    return f"{question} {previous}"
+
+
 def is_follow_up(question: str) -> bool:
     text = question.strip()
     return bool(_FOLLOW_UP.search(text) or _PRONOUN_START.match(text))

@@ -26,11 +26,11 @@ from ...language import Lang, detect_language, plain_punctuation
 from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, understand, without_asks
+from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, split_parts, understand, with_previous, without_asks
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant, split_parts
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
@@ -81,7 +81,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         context = f"{previous} {question}"
         u = understand(context, retriever.embedder.embed_query(context), classifier)
         u = replace(u, asks=alone.asks or u.asks, yes_no=alone.yes_no, follow_up=True)
-        query = f"{question} {previous}"
+        query = with_previous(question, previous)
     else:
         u, query = alone, question
     names_little = len(named(retriever, question)) <= 1
@@ -120,7 +120,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             leans = not (i == 0 or i in things or len(named(retriever, part)) >= OWN_TOPIC_TERMS)
             text = f"{part} {parts[0]}" if leans else part
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
-            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang), retriever.bridge(text))
+            # Searched whole: the parts are split here already, and a follow-up is one part
+            # with the question it follows.
+            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang, whole=True), retriever.bridge(text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:

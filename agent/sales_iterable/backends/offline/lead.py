@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ...language import Lang
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
+from ...understand import ALTERNATIVE, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, held, known, named, salient, settles
 from .wording import TEXT, cite
@@ -366,23 +366,6 @@ def compared(question: str) -> list[str] | None:
     return None
 
 
-def split_parts(question: str) -> list[str]:
-    """Sub-questions of a question that asks two things ("…? …?", "…, and what…")."""
-    pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
-    if len(pieces) >= 2:
-        return pieces[:3]
-    if ALTERNATIVE.search(question):
-        return [question]  # "X, or is that only for Y?" asks one thing, with its alternative
-    # ", and at what confidence…", ", and once it's live what open rate…": a question word
-    # within a few words of the conjunction starts a second question.
-    match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,7}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
-                      r"|will|would|has|have)\b)",
-                      question, re.I)
-    if match:
-        return [question[: match.start()].strip(), question[match.end():].strip()]
-    return [question]
-
-
 def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> bool:
     """The lead answers this part as asked: holds the kind of thing it asks for, or
     settles its yes/no. An open question ("what kinds of things can start one?") is never
@@ -394,9 +377,6 @@ def answered(part: str, u: Understanding, lead: Lead, retriever: Retriever) -> b
     return False
 
 
-# "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no
-# with its alternative. A passage about either one would settle it for the wrong one.
-ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|only)\b|还是(说)?(只|仅)", re.I)
 _CONTRAST = re.compile(r"\b(instead of|rather than|other than)\b[^?,;]*|(而不是|而非|不用再)[^??,,;;]*", re.I)
 
 
