@@ -446,10 +446,23 @@ def test_how_long_data_is_kept_is_a_gap_not_a_figure_about_something_else(retrie
     assert gap in _first(compose(question, retriever))
 
 
+@pytest.mark.parametrize("question, wanted", [
+    ("how long should I wait before picking the winner?", "wait for sufficient sample"),
+    ("实验要等多久才能判定胜出?", "样本量足够后再判定"),
+])
+def test_how_long_to_wait_is_answered_by_what_ends_the_wait(retriever, question, wanted):
+    # No figure of time, but the reference says what to wait for: that is the answer, not
+    # "the reference does not give a frequency".
+    assert wanted in _first(compose(question, retriever))
+
+
 @pytest.mark.parametrize("question, first, second", [
     ("Mobile Inbox 跟 Embedded Messages 有啥 difference?", "移动收件箱", "嵌入式消息"),
     ("STO vs Frequency Optimization", "Send Time Optimization", "Frequency Optimization:"),
     ("blast campaigns vs triggered campaigns?", "Blast campaigns", "Triggered campaigns"),
+    # where both things live is neither thing
+    ("what's the difference between 静态列表 and 动态列表 in Iterable?", "Static lists", "Dynamic lists"),
+    ("Iterable里静态列表和动态列表有什么区别?", "静态列表", "动态列表"),
 ])
 def test_a_comparison_describes_both_things(retriever, question, first, second):
     lines = compose(question, retriever).answer.splitlines()

@@ -114,7 +114,7 @@ UI_CUES = ("dashboard", "in the ui", "in the app", "console", "menu", "screen", 
 
 # --- what kind of thing is asked ---------------------------------------------------------
 
-Ask = Literal["endpoint", "url", "price", "limit", "retention", "frequency", "size", "menu", "number"]
+Ask = Literal["endpoint", "url", "price", "limit", "retention", "duration", "frequency", "size", "menu", "number"]
 ASK_CUES: dict[Ask, re.Pattern[str]] = {
     # "Can I trigger a journey from an API call?" asks whether, not which endpoint.
     "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b"
@@ -128,7 +128,9 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     # How long data is kept: a period, not how often something happens.
     "retention": re.compile(r"\bhow long\b[^?]*\b(keep|kept|store[sd]?|retain(ed)?|hold|held)\b|\bretention\b|\bretain\b"
                             r"|保留多久|保存多久|存多久|保留多长|保存多长|保留期|保存期|数据保留", re.I),
-    "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\bhow long\b|\binterval\b"
+    # How long to wait or how long something takes: a time, or the condition that ends the wait.
+    "duration": re.compile(r"\bhow long\b|多长时间|(要|得|需要|等)多久|多久(才|能|可以|之后|以后|后)", re.I),
+    "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\binterval\b"
                             r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
@@ -148,6 +150,9 @@ ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "frequency": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
                             r"|\d\s*(秒|分钟|小时|天|周|个?月)|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
     "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
+    # "How long should I wait before picking the winner?" - "wait for 95% confidence"
+    "duration": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
+                           r"|\d\s*(秒|分钟|小时|天|周|个?月)|\bwait (for|until)\b|\buntil\b|等待|直到|足够后|(以上|之后)再", re.I),
     # a period data is kept for, not "kept until the user deletes it" (保留 alone)
     "retention": re.compile(r"\bretention\b|\bretained for\b|\b(kept|stored|deleted) (for|after)\b|保留期|保存期|存储期"
                             r"|(保留|保存)(时间|期限|\d)", re.I),
@@ -203,7 +208,7 @@ def stated_channel(text: str) -> Literal["api", "ui"] | None:
 
 # When a question asks for several kinds at once ("the max size"), the most specific
 # decides what an answer must contain.
-_SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "retention", "frequency", "limit", "menu", "number")
+_SPECIFIC_FIRST: tuple[Ask, ...] = ("size", "price", "endpoint", "url", "retention", "duration", "frequency", "limit", "menu", "number")
 _NAMED_ENDPOINT = re.compile(r"/api/\w")
 _STATUS_CODE = re.compile(r"\b(status|error|response|http) codes?\b|状态码|返回码|错误码", re.I)
 

@@ -173,7 +173,7 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     ignored |= camel_pieces(text)
     terms = salient(retriever.bridge(text)) - ignored
     own_words = salient(text) - ignored
-    units = time_units(question) if set(u.asks) & {"limit", "frequency", "number", "price"} else set()
+    units = time_units(question) if set(u.asks) & {"limit", "duration", "frequency", "number", "price"} else set()
     if u.asks:
         terms, own_words = without_figures(terms), without_figures(own_words)
     per_call = bool(_PER_CALL.search(question)) and bool(set(u.asks) & {"limit", "number", "size"})
@@ -356,11 +356,15 @@ _COMPARE = (
 )
 
 
+# "…between static and dynamic lists in Iterable?": where both things live is no part of either.
+_WHERE = re.compile(r"\s+(in|on|within|inside)\s+(iterable|the platform)$|^(在\s*)?iterable\s*(里|中|的|上)?\s*", re.I)
+
+
 def compared(question: str) -> list[str] | None:
     """The two things a comparison question sets side by side, or None."""
     for pattern in _COMPARE:
         if match := pattern.search(question.strip()):
-            a, b = match.group("a").strip(), match.group("b").strip()
+            a, b = (_WHERE.sub("", match.group(name).strip()).strip() for name in ("a", "b"))
             if a and b:
                 return [a, b]
     return None
