@@ -101,6 +101,21 @@ def test_honest_gaps_come_first(retriever, question, term):
     assert "/api/users/delete" not in answer.answer and "graphql" not in answer.answer.lower()
 
 
+@pytest.mark.parametrize("question, lang", [
+    ("Does Iterable support the LINE channel?", "en"),
+    ("Iterable 支持 KakaoTalk 渠道吗", "zh"),
+])
+def test_a_channel_the_reference_never_names_gets_the_channels_it_does_name(retriever, question, lang):
+    answer = compose(question, retriever)
+    lines = answer.answer.splitlines()
+    assert re.search(r"does not mention|没有提到", lines[0])
+    channels = [h.chunk.label for h in retriever.section_hits("channels", lang)]
+    assert len(channels) >= 6 and all(name in lines[1] for name in channels), lines
+    assert lines[1].endswith("[channels]")
+    # the question is about one named thing, not an overview of the area
+    assert not any("overview" in a or "整体情况" in a for a in answer.assumptions)
+
+
 @pytest.mark.parametrize("question, start", [
     ("Is Smart Ingest real-time?", "No — "),
     ("Do WhatsApp messages need Meta-approved templates?", "Yes — "),

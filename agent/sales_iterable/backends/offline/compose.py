@@ -31,7 +31,7 @@ from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
 from .troubleshooting import matching_entry, troubleshooting_lines
@@ -159,6 +159,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         if lang == "zh" and terms[0].isascii():
             terms = f" {terms}"  # a space between Han and Latin text, none between Han words
         body.append(words["unknown"].format(terms=terms, it=it))
+    said_unknown = len(body)
 
     # After "the reference does not mention LINE", a nearby fact is worth showing only when it
     # shares a telling word with the rest of the question ("messages" is in half the reference).
@@ -195,6 +196,13 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             body += [line for line in lines if line.removeprefix("- ") not in said]
             for hit in shown:
                 use(hit)
+    kind = named_section(query, found, retriever) if unknown and len(body) == said_unknown and found else None
+    if kind is not None and (names := names_line(kind, retriever, lang)) is not None:
+        # "支持微信或者 LINE 渠道吗?" and no passage near it: what the reference has of the
+        # kind asked about, all of it by name (its channels), is the nearest fact to give.
+        body.append(names)
+        for hit in retriever.section_hits(kind, lang):
+            use(hit)
     walkthrough = False
     if leads and not vague and u.goal == "Set up" and not u.asks and not u.yes_no and not unknown:
         # A how-to question: the parts of the feature it is about, in the reference's
@@ -254,7 +262,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                                                                 orphan=alone.follow_up and not previous and names_little)
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, route is not None and not used,
                                      role_asked=question_text("role", lang) in questions,
-                                     area_named=bool(used) and named_section(question, found, retriever) == used[0].section
+                                     area_named=bool(used) and not unknown and named_section(question, found, retriever) == used[0].section
                                      and not names_item(question, used[0], retriever),  # "journey delays" wants the delays
                                      question=question)
     return Answer(

@@ -158,6 +158,21 @@ def setup_steps(question: str, retriever: Retriever, lang: Lang) -> list[Hit]:
     return steps[:MAX_SETUP_STEPS] if len(steps) >= MIN_SETUP_STEPS else []
 
 
+def _items(section: str, retriever: Retriever, lang: Lang) -> list[Hit]:
+    """A section's parts: its passages less a troubleshooting symptom or a list's lead-in."""
+    return [h for h in retriever.section_hits(section, lang) if not SYMPTOM.match(h.text.lstrip("- ")) and not is_lead_in(h)]
+
+
+def names_line(section: str, retriever: Retriever, lang: Lang) -> str | None:
+    """All of a section's parts by name, as one line ("Channels: Email, SMS/MMS, Push…"),
+    when it has more than a map reads out and every part has a short name; else None."""
+    items = _items(section, retriever, lang)
+    if len(items) <= MAX_MAP or not all(h.chunk.label and _width(h.chunk.label) <= MAX_NAME for h in items):
+        return None
+    title = items[0].heading.split(" > ")[-1]
+    return f"{title}: {TEXT[lang]['topic_join'].join(h.chunk.label for h in items)} [{section}]"
+
+
 def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
               setup: bool = False) -> tuple[list[str], list[Hit]]:
     """A vague question's best-effort map: the section it names, read in the reference's
@@ -174,7 +189,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
                 steps + [h for h in shown if any(f"[{h.section}]" in line and render_passage(h.chunk) in line for line in lines)])
     named = named_section(question, found, retriever)
     if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
-        items = [h for h in retriever.section_hits(named, lang) if not SYMPTOM.match(h.text.lstrip("- ")) and not is_lead_in(h)]
+        items = _items(named, retriever, lang)
         if not _STARTING_OUT.search(question):
             # "journey delays": the part it names first, then the rest in the reference's order
             items.sort(key=lambda h: not names_item(question, h, retriever))
@@ -183,11 +198,10 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             # Where to begin: the whole checklist, in its order, is the answer.
             return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
                                                          for i, h in enumerate(items, 1)], items
-        if len(items) > MAX_MAP and all(h.chunk.label and _width(h.chunk.label) <= MAX_NAME for h in items):
+        if (names := names_line(named, retriever, lang)) is not None:
             # Too many parts to read out: all of them by name, then those that matched best.
             best = [h for h in found if h.section == named][:MAX_MAP_AFTER_STEPS]
-            return ([f"{title}: {words['topic_join'].join(h.chunk.label for h in items)} [{named}]"]
-                    + ["- " + cite(render_passage(h.chunk), h) for h in best], items)
+            return [names] + ["- " + cite(render_passage(h.chunk), h) for h in best], items
         items = items[:MAX_MAP]
         return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
     # A troubleshooting entry that did not fit the complaint is no likely area: its cause or
