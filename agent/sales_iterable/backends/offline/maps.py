@@ -187,8 +187,9 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
         lines = lines[:1 + MAX_MAP_AFTER_STEPS] if lines and not lines[0].startswith("- ") else lines[:MAX_MAP_AFTER_STEPS]
         return ([words["setup_steps"]] + [f"{i}. " + cite(render_passage(h.chunk), h) for i, h in enumerate(steps, 1)] + lines,
                 steps + [h for h in shown if any(f"[{h.section}]" in line and render_passage(h.chunk) in line for line in lines)])
-    named = named_section(question, found, retriever)
-    if named is not None and not is_troubleshooting(next(h for h in found if h.section == named)):
+    # Where to begin is the checklist, whether or not its title was found ("where do I even start?")
+    named = CHECKLIST if _STARTING_OUT.search(question) else named_section(question, found, retriever)
+    if named is not None and not any(is_troubleshooting(h) for h in found if h.section == named):
         items = _items(named, retriever, lang)
         if not _STARTING_OUT.search(question):
             # "journey delays": the part it names first, then the rest in the reference's order
