@@ -462,6 +462,24 @@ def test_how_long_data_is_kept_is_a_gap_not_a_figure_about_something_else(retrie
     assert gap in _first(compose(question, retriever))
 
 
+@pytest.mark.parametrize("question, lang", [
+    ("how long does iterable keep event data before it gets deleted?", "en"),
+    ("Iterable 的用户事件数据会保留多久?会不会过期删除", "zh"),
+])
+def test_a_retention_gap_points_to_facts_about_the_data_not_to_words_of_deleting(retriever, question, lang):
+    # The reference gives no retention period anywhere: its nearest facts are about event
+    # data, not the inbox whose users delete messages or a certificate that expired.
+    answer = compose(question, retriever).answer
+    lines = answer.splitlines()
+    assert lines[0].startswith(TEXT[lang]["gap"].split("{")[0]), lines
+    assert not re.search(r"Mobile Inbox|移动收件箱|APNs", answer), answer
+    assert re.search(r"\bevent|事件", lines[1], re.I), lines
+
+
+def test_retention_as_a_lifecycle_stage_asks_for_no_period(retriever):
+    assert "retention period" not in compose("How do I build a retention journey?", retriever).answer
+
+
 @pytest.mark.parametrize("question, wanted", [
     ("how long should I wait before picking the winner?", "wait for sufficient sample"),
     ("实验要等多久才能判定胜出?", "样本量足够后再判定"),

@@ -126,8 +126,11 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "limit": re.compile(r"\blimits?\b|\bmax(imum)?\b|\bat most\b|\bhow many (requests|calls|times|variants|tiles)\b"
                         r"|\bhow (often|frequently)\b[^?]*\b(call|hit|request|query|poll)|限流|上限|最多|最大|几次|多少次|调用频率", re.I),
     # How long data is kept: a period, not how often something happens.
-    "retention": re.compile(r"\bhow long\b[^?]*\b(keep|kept|store[sd]?|retain(ed)?|hold|held)\b|\bretention\b|\bretain\b"
-                            r"|保留多久|保存多久|存多久|保留多长|保存多长|保留期|保存期|数据保留", re.I),
+    # ("retention" alone is also a lifecycle stage: "onboarding → activation → retention")
+    "retention": re.compile(r"\bhow long\b[^?]*\b(keep|kept|store[sd]?|retain(ed)?|hold|held)\b|\bretain\b"
+                            r"|\b(data )?retention (period|policy|window|time|limit)s?\b|\bdata retention\b"
+                            r"|\bbefore (it|they|the data|data) (gets?|is|are) (deleted|purged|removed)\b"
+                            r"|(数据)?(保留|保存|存)(多久|多长(时间)?)|保留期|保存期|数据保留|会不会过期(删除)?|过期删除", re.I),
     # How long to wait or how long something takes: a time, or the condition that ends the wait.
     "duration": re.compile(r"\bhow long\b|多长时间|(要|得|需要|等)多久|多久(才|能|可以|之后|以后|后)", re.I),
     "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\binterval\b"
@@ -154,7 +157,7 @@ ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "duration": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
                            r"|\d\s*(秒|分钟|小时|天|周|个?月)|\bwait (for|until)\b|\buntil\b|等待|直到|足够后|(以上|之后)再", re.I),
     # a period data is kept for, not "kept until the user deletes it" (保留 alone)
-    "retention": re.compile(r"\bretention\b|\bretained for\b|\b(kept|stored|deleted) (for|after)\b|保留期|保存期|存储期"
+    "retention": re.compile(r"\bretained for\b|\b(kept|stored|deleted) (for|after)\b|保留期|保存期|存储期"
                             r"|(保留|保存)(时间|期限|\d)", re.I),
     "menu": re.compile(r"\S ?> ?\S|analytics|分析|Settings|设置|\b(in|inside) (Studio|the dashboard)|per campaign|journey step|"
                        r"\btiles?\b|组件|控制台|入口|按活动|旅程步骤"),
@@ -240,6 +243,9 @@ def asked_kinds(question: str) -> tuple[Ask, ...]:
             kinds.append("number")
     if "limit" in kinds and is_yes_no(question) and not _AMOUNT.search(question):
         kinds.remove("limit")  # "限流是按每个 API key 算的吗?" asks how the limit works, not its figure
+    if "retention" in kinds:
+        # "保留多久?": the "how long" is the retention period's, not a second question
+        kinds = [kind for kind in kinds if kind not in ("duration", "frequency")]
     return tuple(kinds)
 
 

@@ -30,7 +30,7 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, lead_lines, relevant
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, lead_lines, relevant
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
@@ -117,12 +117,18 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # unless it names a topic of its own ("…, and at what confidence do I declare a
             # winner?"): then the first part's words would only pull its search back.
             # The two things a comparison sets side by side are each searched alone.
-            leans = not (i == 0 or i in things or len(named(retriever, part)) >= OWN_TOPIC_TERMS)
-            text = f"{part} {parts[0]}" if leans else part
             pu = u if len(parts) == 1 else replace(u, asks=asked_kinds(part), yes_no=is_yes_no(part))
+            # A kind of answer the reference never gives (a retention period) is searched by
+            # its topic alone: the words that ask for it only find passages that share them
+            # ("before it gets deleted" found the Mobile Inbox, whose users delete messages),
+            # and they name no topic of the part's own ("…? 会不会过期删除").
+            never = tuple(kind for kind in pu.asks if not gives_kind(retriever, kind))
+            leans = not (i == 0 or i in things or len(named(retriever, without_asks(part, never))) >= OWN_TOPIC_TERMS)
+            text = f"{part} {parts[0]}" if leans else part
+            topic_text = without_asks(text, never) if never and named(retriever, without_asks(text, never)) else text
             # Searched whole: the parts are split here already, and a follow-up is one part
             # with the question it follows.
-            hits = relevant(retriever.search(text, k=SEARCH_K, lang=lang, whole=True), retriever.bridge(text))
+            hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True), retriever.bridge(topic_text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:
@@ -133,11 +139,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # a later part about a name the reference never uses: said above
             focus = question if u.follow_up and previous else None
             taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
-            lead = choose_lead(text, hits, pu, retriever, focus=focus) if hits else None
+            lead = choose_lead(topic_text, hits, pu, retriever, focus=focus) if hits else None
             if lead is not None and (lead.hit.id, lead.sentence) in taken:
                 if answered(text, pu, lead, retriever):
                     continue  # the line that answers an earlier part answers this one too
-                lead = choose_lead(text, hits, pu, retriever, focus=focus, exclude=taken)
+                lead = choose_lead(topic_text, hits, pu, retriever, focus=focus, exclude=taken)
             if i in things and hits and (about := described(part, hits, retriever, lang)) is not None:
                 # One of two things compared: what it is, not the line that best matches its name.
                 about = about if about.score else about.model_copy(update={"score": hits[0].score})

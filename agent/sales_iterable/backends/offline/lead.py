@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ...language import Lang
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ALTERNATIVE, ASK_INSTANCE, QUANTITY, TIME_UNITS, Understanding, time_units, without_asks
+from ...understand import ALTERNATIVE, ASK_INSTANCE, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, held, known, named, salient, settles
 from .wording import TEXT, cite
@@ -181,6 +181,11 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     asking_words = frozenset(own_words & salient(asking)) if asking != text else frozenset()
     return Subject(frozenset(terms), tuple(_ENDPOINT.findall(question)), frozenset(units), per_call, frozenset(own_words),
                    asking_words)
+
+
+def gives_kind(retriever: Retriever, kind: Ask) -> bool:
+    """Whether any passage of the reference holds an answer of this kind at all."""
+    return bool(ASK_INSTANCE[kind].search(retriever.reference_text))
 
 
 def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, hit: Hit) -> bool:
