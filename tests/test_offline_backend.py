@@ -225,7 +225,8 @@ def test_where_to_start_is_the_whole_checklist_in_order(retriever, question):
     assert [line.split(". ", 1)[0] for line in steps] == [str(i) for i in range(1, len(checklist) + 1)]
 
 
-@pytest.mark.parametrize("question, lang", [("那第二步具体怎么操作?", "zh"), ("what about the other one?", "en")])
+@pytest.mark.parametrize("question, lang", [("那第二步具体怎么操作?", "zh"), ("what about the other one?", "en"),
+                                            ("好的,那第二步具体怎么操作?", "zh"), ("got it. what about the other one?", "en")])
 def test_a_follow_up_with_nothing_before_it_and_nothing_named_quotes_no_guess(retriever, question, lang):
     answer = compose(question, retriever)
     assert not answer.sources and len(answer.answer.splitlines()) == 1, answer.answer
@@ -938,3 +939,40 @@ def test_a_yes_no_about_how_a_limit_works_is_not_asked_for_its_figure(retriever)
     # "是按每个 API key 算的吗?" asks how the limit counts; the answer is per project, shared
     lines = compose("刚才说的限流是按每个 API key 算的吗?", retriever).answer.splitlines()
     assert "项目级限流" in lines[1] and not any(line.startswith(TEXT["zh"]["gap"].split("{")[0]) for line in lines), lines
+
+
+def test_a_complaint_about_one_thing_is_not_answered_by_an_entry_about_another(retriever):
+    # "showing" is in the Brand Affinity entry ("users showing as Neutral"); in-app is not.
+    answer = compose("in-app not showing", retriever)
+    assert "low-brand-affinity-accuracy" not in {s.section for s in answer.sources}
+    assert "SDK" in "\n".join(answer.answer.splitlines()[:2]), answer.answer
+
+
+def test_a_complaint_typed_without_apostrophes_gets_its_troubleshooting_entry(retriever):
+    answer = compose("our iOS users arent getting any pushes even though the campaign says it sent. "
+                     "its a testflight build btw", retriever)
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("Cause:") and lines[1].startswith(TEXT["en"]["start_with"].format(n=2, step="")), lines
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("We hooked up BigQuery yesterday to pull customer records but zero profiles have landed in Iterable", "en"),
+    ("Snowflake往Iterable同步一直报错", "zh"),
+    ("Nearly every user is 'Neutral' in Brand Affinity. Is it broken?", "en"),
+])
+def test_a_troubleshooting_answer_is_its_entry_and_at_most_a_warning(retriever, question, lang):
+    lines = compose(question, retriever).answer.splitlines()
+    # "Start with check 1" before a list that starts with check 1 says it twice
+    assert not lines[1].startswith(TEXT[lang]["start_with"].format(n=1, step=""))
+    # beside the entry's checks, only a gotcha about the same problem; no other section's line
+    assert all(line.endswith("[gotchas]") for line in lines[1:] if line.startswith("- ")), lines
+
+
+def test_a_vague_map_reads_the_parts_it_found_in_the_references_order(retriever):
+    lines = compose("A/B测试", retriever).answer.splitlines()
+    own = [line for line in lines[1:] if line.endswith("[experiments]")]
+    order = {render_passage(h.chunk): h.chunk.ordinal for h in retriever.section_hits("experiments", "zh")}
+    found = [order[re.sub(r" \[experiments\]$", "", line.removeprefix("- "))] for line in own]
+    assert len(found) >= 2 and found == sorted(found), lines
+    assert lines.index(own[-1]) < min((i for i, line in enumerate(lines[1:], 1) if not line.endswith("[experiments]")),
+                                      default=len(lines))

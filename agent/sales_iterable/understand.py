@@ -90,7 +90,9 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
                      "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明",
                      "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了", "bug",
-                     "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured"),
+                     "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured",
+                     # typed without the apostrophe
+                     "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -305,9 +307,14 @@ def with_previous(question: str, previous: str) -> str:
     return f"{question} {previous}"
 
 
+# "好的,那第二步…", "got it, and for SMS?": an acknowledgement before what follows up.
+_ACKNOWLEDGED = re.compile(r"^(好的|好吧|好|嗯+|行|明白了?|了解了?|收到|谢谢|ok(ay)?|got it|thanks|cool|great|right)\s*[,\uff0c.!\uff01。]\s*", re.I)
+
+
 def is_follow_up(question: str) -> bool:
     text = question.strip()
-    return bool(_FOLLOW_UP.search(text) or _PRONOUN_START.match(text))
+    rest = _ACKNOWLEDGED.sub("", text, count=1)
+    return any(bool(_FOLLOW_UP.search(t) or _PRONOUN_START.match(t)) for t in {text, rest})
 
 
 # --- the labelled examples ---------------------------------------------------------------

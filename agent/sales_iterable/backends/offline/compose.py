@@ -245,6 +245,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue
             if said_already(render_passage(hit.chunk), body):
                 continue  # "Bulk track events: POST /api/events/trackBulk" after the line that lists it
+            if entry is not None and hit.section != "gotchas":
+                continue  # beside an entry's checks only a warning about the same problem adds anything
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)

@@ -220,4 +220,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             title = next(h.heading.split(" > ")[-1] for h in top if h.section == main)
             lines = [f"{title}: {words['topic_join'].join(label for label, _ in labelled)} [{main}]"]
             shown = [h for _, h in labelled] + [h for h in shown if h.section != main]  # the main section first
+            # its parts that matched in the order the reference gives them (campaign
+            # experiments before significance), then the other areas'
+            top = sorted((h for h in top if h.section == main), key=lambda h: h.chunk.ordinal) + [h for h in top if h.section != main]
     return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown

@@ -84,7 +84,8 @@ def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: L
         own = [sum(retriever.idf(t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
                for i, terms in enumerate(shared)]
         best = max(range(len(steps)), key=lambda i: (own[i], -i))
-        if own[best] > 0:  # else no check stands out: the list's own order is the advice
+        # No check stands out, or the first one does: the list's own order is the advice.
+        if own[best] > 0 and best > 0:
             lines.append(words["start_with"].format(n=best + 1, step=steps[best]))
         lines += [f"{i}. {step}" for i, step in enumerate(steps, 1)]
     return lines, entry
