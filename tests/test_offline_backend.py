@@ -17,10 +17,10 @@ TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encodin
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
 # Fixed sentences the policy puts in front of a quoted passage: the verdicts a yes/no
 # answer opens with, in both languages.
-PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "not_forever", "yes", "no", "no_need"))
+PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "not_forever", "not_directly", "yes", "no", "no_need"))
 # A conditional verdict names its condition, a clause of the passage quoted after it.
 VERDICT = re.compile("|".join(re.escape(TEXT[lang][key]).replace(re.escape("{condition}"), ".+?")
-                              for lang in TEXT for key in ("yes_if", "not_forever")))
+                              for lang in TEXT for key in ("yes_if", "not_forever", "not_directly")))
 
 
 def _first(answer) -> str:
@@ -676,8 +676,6 @@ def test_a_frequency_asked_of_a_product_named_with_its_source_is_found(retriever
 
 
 @pytest.mark.parametrize("question, lang, condition", [
-    # "review and adjust before activating" is a condition on going live directly
-    ("Journey Assist 生成的 workflow 能直接上线吗?", "zh", "激活前可审核和调整"),
     ("Can we send WhatsApp messages from Iterable?", "en", "Meta-approved templates required"),
 ])
 def test_a_yes_that_holds_only_under_a_condition_names_it_first(retriever, question, lang, condition):
@@ -976,3 +974,14 @@ def test_a_vague_map_reads_the_parts_it_found_in_the_references_order(retriever)
     assert len(found) >= 2 and found == sorted(found), lines
     assert lines.index(own[-1]) < min((i for i, line in enumerate(lines[1:], 1) if not line.endswith("[experiments]")),
                                       default=len(lines))
+
+
+@pytest.mark.parametrize("question, lang, condition", [
+    # "review and refine before activating" is a step before going live, so "directly?" is a no
+    ("Journey Assist 生成的 journey 可以直接 activate 吗?", "zh", "激活前可审核和调整"),
+    ("Journey Assist 生成的 workflow 能直接上线吗?", "zh", "激活前可审核和调整"),
+    ("Can a journey from Journey Assist go live right away?", "en", "Review and refine before activating"),
+])
+def test_doing_directly_what_needs_a_step_first_is_a_no(retriever, question, lang, condition):
+    first = _first(compose(question, retriever))
+    assert first.startswith(TEXT[lang]["not_directly"].format(condition=condition)), first

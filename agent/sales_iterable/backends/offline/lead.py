@@ -306,6 +306,11 @@ _FOREVER = re.compile(r"\b(forever|always|permanently|indefinitely)\b|一直|永
 _UNTIL = re.compile(r"\b(until|expir\w*)\b|到期|前保留|过期", re.I)
 
 
+# "Can Journey Assist's journey go live directly?" against "review and refine before
+# activating": a yes with a condition is a no to doing it without that step.
+_DIRECTLY = re.compile(r"\b(directly|right away|straight away|immediately|straight to)\b|直接|马上|立刻|立即", re.I)
+
+
 # Where a clause of a passage ends: its sentence, a comma, a colon, a dash or an arrow.
 _CLAUSE_END = re.compile(r"\.(?!\d)|[;:,()\u3002\uff1b\uff1a\uff0c\uff08\uff09\u3001]|\s[\u2014\u2192]\s|\u2014\u2014|\u2192")
 
@@ -475,6 +480,8 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
         if says and until:
             return [cite(words["not_forever"].format(condition=_clause(lead.text, until)) + lead.text, lead.hit)], [lead.hit]
+        if says and condition and _DIRECTLY.search(part):
+            return [cite(words["not_directly"].format(condition=_clause(lead.text, condition)) + lead.text, lead.hit)], [lead.hit]
         verdict = (no if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
                    else words["yes"])
         return [cite(verdict + lead.text, lead.hit)], [lead.hit]
