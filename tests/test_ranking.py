@@ -87,8 +87,24 @@ def test_a_question_of_two_parts_leads_with_each_parts_best_passage_in_order(ret
 
 
 def test_a_question_of_one_part_ranks_as_before(retriever):
-    query = "How often does Smart Ingest sync with the warehouse?"
+    query = "What's the export rate limit?"  # and no section title named: no prior either
     assert units(retriever.search(query, k=8)) == units(retriever.search(query, k=8, whole=True))
     hits = retriever.search("导出用户调哪个接口?限流是多少?", k=8)
     assert all(0.0 <= h.score <= 1.0 for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize("query, section", [
+    ("help with journeys", "studio"),  # "Studio (Journey Builder)"; Journey Assist's AI rows matched more words
+    ("分群咋做", "segmentation"),  # 分群; the checklist's 搭建分群 step matched more
+])
+def test_a_query_naming_a_section_title_finds_that_section_first(retriever, query, section):
+    assert retriever.search(query, k=1)[0].section == section
+    assert retriever.search(query, k=1, whole=True)[0].section != section  # the prior is what finds it
+
+
+def test_a_troubleshooting_title_is_no_prior_for_questions_about_its_product(retriever):
+    # "Brand Affinity准确率低" names Brand Affinity: asking what it is must not land on the fix list
+    hits = retriever.search("Brand Affinity呢? STO是什么?", k=3)
+    assert not hits[0].chunk.troubleshooting, [h.id for h in hits]
+    assert all(0.0 <= h.score <= 1.0 for h in hits)

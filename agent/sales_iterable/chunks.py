@@ -19,6 +19,8 @@ from .language import LANGS, Lang, other
 Kind = Literal["paragraph", "bullet", "row", "steps"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
+TROUBLESHOOTING = "troubleshooting"  # the section whose entries are a symptom, its cause and its fix
+
 # A numbered list written inside one bullet or paragraph: "Solution: 1) Check A. 2) Verify B."
 _STEP = re.compile(r"\s*(?=(?<![0-9])[1-9][)）])")
 
@@ -65,6 +67,11 @@ class Chunk:
     tokens: int
     label: str = ""  # what the chunk is about when it says so: a row's first cell, "Delays:"
     fields: tuple[tuple[str, str], ...] = ()  # a table row's (column, cell) pairs
+
+    @property
+    def troubleshooting(self) -> bool:
+        """A part of a troubleshooting entry (its symptom, cause or fix)."""
+        return TROUBLESHOOTING in self.section_path
 
     @property
     def unit(self) -> str:

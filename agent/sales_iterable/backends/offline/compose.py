@@ -126,8 +126,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             leans = not (i == 0 or i in things or len(named(retriever, without_asks(part, never))) >= OWN_TOPIC_TERMS)
             text = f"{part} {parts[0]}" if leans else part
             topic_text = without_asks(text, never) if never and named(retriever, without_asks(text, never)) else text
-            # Searched whole: the parts are split here already, and a follow-up is one part
-            # with the question it follows.
+            # Searched whole: the parts are split here already (a follow-up is one part with
+            # the question it follows), and section titles are read where they matter (maps).
             hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True), retriever.bridge(topic_text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None

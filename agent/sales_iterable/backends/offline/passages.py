@@ -61,4 +61,4 @@ def sentences(chunk: Chunk) -> list[str]:
 
 
 def is_troubleshooting(hit: Hit) -> bool:
-    return "troubleshooting" in hit.section_path
+    return hit.chunk.troubleshooting
