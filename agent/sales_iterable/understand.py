@@ -92,7 +92,8 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了", "bug",
                      "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured",
                      # typed without the apostrophe
-                     "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting"),
+                     "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting",
+                     "never gets", "never receive", "never receives", "what gives"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -177,7 +178,7 @@ _FOLLOW_UP = re.compile(
     r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$"
-    r"|\byou (just )?(mentioned|said)\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
+    r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,
 )
 # "Is it OK to call…", "is it possible that…": an "it" that points forward, not back.
@@ -301,6 +302,9 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
+_WHERE_TO_LOOK = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(look|check|start|begin)\b|从哪(里|儿)?(查|看|排查|开始)|该查哪|去哪(里|儿)?查", re.I)
+
+
 def with_previous(question: str, previous: str) -> str:
     """What a follow-up is searched with: its own words first ("and Enterprise?" is about
     Enterprise), then the question it follows for the rest of its meaning."""
@@ -308,7 +312,7 @@ def with_previous(question: str, previous: str) -> str:
 
 
 # "好的,那第二步…", "got it, and for SMS?": an acknowledgement before what follows up.
-_ACKNOWLEDGED = re.compile(r"^(好的|好吧|好|嗯+|行|明白了?|了解了?|收到|谢谢|ok(ay)?|got it|thanks|cool|great|right)\s*[,\uff0c.!\uff01。]\s*", re.I)
+_ACKNOWLEDGED = re.compile(r"^(好的|好吧|好|嗯+|行|明白了?|了解了?|收到|谢谢|ok(ay)?|got it|thanks|cool|great|right)\s*([,\uff0c.!\uff01。]|\s[-\u2013\u2014])\s*", re.I)
 
 
 def is_follow_up(question: str) -> bool:
@@ -391,6 +395,10 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     # A goal the question states with a cue word wins, the more specific first ("…报错,
     # 怎么办?" is a symptom, not a setup question); the examples guess when none is stated.
     goal = next((g for g in GOAL_PRECEDENCE if g in said), None) or (max(named, key=named.get) if named else None)
+    asks = asked_kinds(question)
+    if goal == "Troubleshoot" and goal in said and _WHERE_TO_LOOK.search(question):
+        # "…still zero users have shown up. where do I look?" asks what to check, not for a menu
+        asks = tuple(kind for kind in asks if kind != "menu")
 
     return Understanding(
         route=route,
@@ -398,8 +406,8 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
         goal=goal,
         goal_said=goal in said,
         role=stated_role(text),
-        channel=stated_channel(text) or ("ui" if "menu" in asked_kinds(question) else None),
-        asks=asked_kinds(question),
+        channel=stated_channel(text) or ("ui" if "menu" in asks else None),
+        asks=asks,
         yes_no=is_yes_no(question),
         follow_up=is_follow_up(question),
         scores=route_scores,

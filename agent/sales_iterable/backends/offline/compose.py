@@ -176,10 +176,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     entry = matching_entry(question, u, found, retriever) if not unknown else None
     if (entry is None and not unknown and not vague and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
-            and CAUSE.match(leads[0].text) and not u.asks and not u.yes_no):
+            and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
         # The best answer to a question read as something else is a troubleshooting
         # entry's diagnosis ("…the dashboard says they were sent. we're testing on a
-        # testflight build"): it was a symptom, and the entry's checks are the answer.
+        # testflight build"), or one of its checks answers a complaint no entry was matched
+        # to: it was a symptom, and the entry's checks are the answer.
         entry = leads[0].hit
     if vague and entry is None:
         lines, shown = map_lines(question, found, retriever, lang, setup=u.goal == "Set up" and u.goal_said)

@@ -52,7 +52,9 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
 # is), or the word right before a channel/platform noun.
 _ZH_VERB_NAME = re.compile(
     rf"(?=(发|接|用|支持|对接|接入|集成|连|或者|还是)([{HAN_CHARS}]{{2,4}}?)(?:消息|渠道|平台|吗|呢|[??、]|$|\s*(?:或者|或|还是|和|跟)))")
-_ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)")
+# A place before a data center or server ("中国大陆的数据中心") is named the same way.
+_ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{HAN_CHARS}]{{2,3}})(?:渠道|平台)"
+                           rf"|([{HAN_CHARS}]{{2,4}})的?(?:数据中心|机房|服务器|节点)")
 
 
 _ZH_VERBS = "发接用连"
@@ -72,7 +74,8 @@ def _zh_names(question: str) -> list[tuple[str, str]]:
     """Candidate names, each with the verb before it (to tell a verb from the first
     character of a word)."""
     candidates = [(m.group(2), m.group(1)) for m in _ZH_VERB_NAME.finditer(question)]
-    candidates += [((m.group(1) or m.group(2)), "") for m in _ZH_NOUN_NAME.finditer(question)]
+    # a place is what follows 有/在 ("项目在欧洲数据中心" names 欧洲)
+    candidates += [((m.group(1) or m.group(2) or re.split("[有在]", m.group(3))[-1]), "") for m in _ZH_NOUN_NAME.finditer(question)]
     found: list[tuple[str, str]] = []
     for term, verb in candidates:
         term = _ZH_COUNT.sub("", _ZH_VERB_PREFIX.sub("", term.lstrip(_ZH_LEADING)))

@@ -14,7 +14,7 @@ from ...retrieve import KIN_PREFIX, Hit, Retriever
 # Words too common in questions about Iterable to show that a passage is on topic.
 GENERIC = frozenset(
     "iterable set setup configure create make build use work get help need find way question know possible support "
-    "supported show showing shows shown tell explain thing want like just can does what which where how why when there any some also "
+    "supported show showing shows shown look looking tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
     "still even already yet please thank thanks then later again right working works worked doing done going "
     "once all has had having whether but via sent until not isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "

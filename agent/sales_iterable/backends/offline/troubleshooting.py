@@ -3,6 +3,8 @@ first, then every check as numbered steps."""
 
 from __future__ import annotations
 
+import re
+
 from ...chunks import split_steps
 from ...language import Lang
 from ...retrieve import Hit, Retriever
@@ -18,6 +20,12 @@ ENTRY_SCORE_SHARE = 0.6
 ENTRY_WORD_WEIGHT = 2.5  # a word only of an entry's cause or fix names it when this rare
 
 
+# When it started says nothing about what is wrong: "…bigquery last week…" is no question
+# about cohorts ("signed up in last 30 days").
+_WHEN = re.compile(r"\b(last|this|past|previous) (week|month|year|night|weekend|morning|few days|couple of days)\b"
+                   r"|\b(yesterday|today|tonight|recently|since then)\b|上周|上个?月|昨天|前天|今天|最近|这几天", re.I)
+
+
 def matching_entry(question: str, u: Understanding, found: list[Hit], retriever: Retriever) -> Hit | None:
     """For a symptom, the troubleshooting entry that fits it. The entry found first fits:
     retrieval matched the complaint in the user's own words ("iPhones stopped getting
@@ -29,6 +37,7 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     Affinity problem because that entry mentions campaigns and channels."""
     if u.goal != "Troubleshoot" or not found:
         return None
+    question = _WHEN.sub(" ", question)
     terms = salient(retriever.bridge(question))
     words = named(retriever, retriever.bridge(question))  # without chance pairs such as 据不 in 数据不对
     if is_troubleshooting(found[0]) and names_entry(retriever, words, found[0]):
