@@ -1011,3 +1011,10 @@ def test_that_same_thing_with_nothing_before_it_is_a_follow_up(retriever):
     answer = compose("thanks - does that same limit apply to bulk user updates too?", retriever)
     assert answer.answer.splitlines()[0] == TEXT["en"]["no_history"]
     assert "10 req/s" in answer.answer.splitlines()[1]
+
+
+@pytest.mark.parametrize("question, lang, label", [("brand affinity", "en", "Brand Affinity"), ("品牌亲和度?", "zh", "Brand Affinity")])
+def test_a_vague_question_that_is_a_features_name_starts_with_what_it_is(retriever, question, lang, label):
+    # not with its benchmark row or a gotcha that mentions it
+    lines = compose(question, retriever).answer.splitlines()
+    assert lines[1].removeprefix("- ").startswith(label) and lines[1].endswith("[ai-suite]"), lines

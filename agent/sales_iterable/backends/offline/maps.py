@@ -113,6 +113,13 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
 _ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)
 
 
+def _is_named(question: str, hit: Hit, retriever: Retriever) -> bool:
+    """The question is exactly the passage's label, in either language ("brand affinity")."""
+    name = lexical_tokens(_ARTICLE.sub("", question.strip().rstrip("?？!！ ")))
+    twin = retriever.chunk(hit.chunk.pair_id)
+    return any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else ""))
+
+
 def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) -> Hit | None:
     """The passage that says what one of two compared things is: the item labelled with its
     name ("In-app messages: Center, top, bottom…"), else the opening passage of the section
@@ -210,6 +217,10 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
     candidates = [h for h in found if not is_troubleshooting(h) and not is_lead_in(h)] or found
     top = [h for h in candidates[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * candidates[0].score
            and not SYMPTOM.match(h.text.lstrip("- "))]
+    # A question that is only a feature's name ("brand affinity") starts with what it is.
+    about = next((h for h in top if _is_named(question, h, retriever)), None)
+    if about is not None:
+        top = [about] + [h for h in top if h is not about]
     sections = [h.section for h in top]
     main = max(set(sections), key=sections.count)
     lines = [words["map"].format(topic=topic(top, lang))]
@@ -222,5 +233,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             shown = [h for _, h in labelled] + [h for h in shown if h.section != main]  # the main section first
             # its parts that matched in the order the reference gives them (campaign
             # experiments before significance), then the other areas'
-            top = sorted((h for h in top if h.section == main), key=lambda h: h.chunk.ordinal) + [h for h in top if h.section != main]
+            top = ([about] if about is not None else []) + sorted(
+                (h for h in top if h.section == main and h is not about), key=lambda h: h.chunk.ordinal) + [
+                h for h in top if h.section != main and h is not about]
     return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown
