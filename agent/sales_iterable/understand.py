@@ -140,7 +140,7 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                             r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
-                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头))(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
+                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头)|些)(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
     # "How many levels…?", "分几个等级?": the levels are the answer, not a count.
     "number": re.compile(r"\bhow many\b(?! (levels|types|kinds|tiers|stages|labels|options|categories)\b)|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
