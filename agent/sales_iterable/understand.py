@@ -146,19 +146,18 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "number": re.compile(r"\bhow many\b(?! (levels|types|kinds|tiers|stages|labels|options|categories)\b)|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
                          r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个(?!等级|级别|类型|种类|类别|阶段|标签|选项)|基准|置信度", re.I),
 }
+# A figure with a time unit ("23+ data sources" says nothing about how often or how long).
+_TIME_FIGURE = r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b|\d\s*(秒|分钟|小时|天|周|个?月)"
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
     "endpoint": re.compile(r"/api/[\w/{}.]*"),
     "url": re.compile(r"https?://\S+|api(\.eu)?\.iterable\.com"),
     "price": re.compile(r"\$\s?\d|\d\s?美元|万美元|USD", re.I),
     "limit": re.compile(r"\d[\d,.]*\s*(\+|k\b|req|requests?|次|/s|/min|per\b|MB|KB|GB|个|条|days?|天|minutes?|分钟|hours?|小时|items?)", re.I),
-    # a figure with a time unit, not any digit ("23+ data sources" says nothing about how often)
-    "frequency": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
-                            r"|\d\s*(秒|分钟|小时|天|周|个?月)|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
+    "frequency": re.compile(_TIME_FIGURE + r"|every|real-time|实时|hourly|daily|weekly|每(天|周|小时|分钟|月)", re.I),
     "size": re.compile(r"\d\s?(KB|MB|GB|bytes|字节|字符|characters)", re.I),
     # "How long should I wait before picking the winner?" - "wait for 95% confidence"
-    "duration": re.compile(r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b"
-                           r"|\d\s*(秒|分钟|小时|天|周|个?月)|\bwait (for|until)\b|\buntil\b|等待|直到|足够后|(以上|之后)再", re.I),
+    "duration": re.compile(_TIME_FIGURE + r"|\bwait (for|until)\b|\buntil\b|等待|直到|足够后|(以上|之后)再", re.I),
     # a period data is kept for, not "kept until the user deletes it" (保留 alone)
     "retention": re.compile(r"\bretained for\b|\b(kept|stored|deleted) (for|after)\b|保留期|保存期|存储期"
                             r"|(保留|保存)(时间|期限|\d)", re.I),
@@ -302,9 +301,6 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
-_WHERE_TO_LOOK = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(look|check|start|begin)\b|从哪(里|儿)?(查|看|排查|开始)|该查哪|去哪(里|儿)?查", re.I)
-
-
 def with_previous(question: str, previous: str) -> str:
     """What a follow-up is searched with: its own words first ("and Enterprise?" is about
     Enterprise), then the question it follows for the rest of its meaning."""
@@ -354,6 +350,10 @@ class Classifier:
             if fam == family:
                 by_label.setdefault(name, []).append(float(sim))
         return {name: float(np.mean(sorted(v, reverse=True)[:TOP_EXAMPLES])) for name, v in by_label.items()}
+
+
+# After a complaint, "where do I look?" asks what to check, not where a menu is.
+_WHERE_TO_LOOK = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(look|check|start|begin)\b|从哪(里|儿)?(查|看|排查|开始)|该查哪|去哪(里|儿)?查", re.I)
 
 
 def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Understanding:

@@ -115,7 +115,7 @@ _ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)
 
 def _is_named(question: str, hit: Hit, retriever: Retriever) -> bool:
     """The question is exactly the passage's label, in either language ("brand affinity")."""
-    name = lexical_tokens(_ARTICLE.sub("", question.strip().rstrip("?？!！ ")))
+    name = lexical_tokens(_ARTICLE.sub("", question.strip()))
     twin = retriever.chunk(hit.chunk.pair_id)
     return any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else ""))
 
@@ -125,10 +125,8 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
     name ("In-app messages: Center, top, bottom…"), else the opening passage of the section
     named after it ("a journey" -> "Studio is Iterable's visual journey orchestration
     tool…"). None when neither is found."""
-    name = lexical_tokens(_ARTICLE.sub("", thing.strip()))
     for hit in found:
-        twin = retriever.chunk(hit.chunk.pair_id)
-        if any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else "")):
+        if _is_named(thing, hit, retriever):
             return hit
     section = named_section(thing, found, retriever)
     if section is None or section in MISCELLANY:
