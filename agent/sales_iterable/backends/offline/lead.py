@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...language import Lang
 from ...lexical import camel_pieces
@@ -185,7 +186,14 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
 
 def gives_kind(retriever: Retriever, kind: Ask) -> bool:
     """Whether any passage of the reference holds an answer of this kind at all."""
-    return bool(ASK_INSTANCE[kind].search(retriever.reference_text))
+    return _holds(retriever.reference_text, kind)
+
+
+@lru_cache(maxsize=64)
+def _holds(text: str, kind: Ask) -> bool:
+    # Asked of the same reference on every question: a kind it never gives is a scan of
+    # all of it (~3 ms), once per reference is enough (the text caches its own hash).
+    return bool(ASK_INSTANCE[kind].search(text))
 
 
 def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject: Subject, hit: Hit) -> bool:
