@@ -36,17 +36,18 @@ HALVES = ("tune", "holdout")
 REGRESSION = {"dev": EVALS / "retrieval.json", "old holdout": EVALS / "retrieval-holdout.json"}
 
 
-def retrieval_query(question: dict) -> str:
-    """A follow-up is searched as the offline answer searches it: with the question it follows."""
+def retrieval_case(question: dict) -> dict:
+    """A follow-up is searched as the offline answer searches it: with the question it
+    follows, its own words the focus."""
     history = question.get("history") or []
-    return with_previous(question["question"], history[-1]) if history else question["question"]
+    query, focus = (with_previous(question["question"], history[-1]), question["question"]) if history else (question["question"], None)
+    return {"q": query, "focus": focus, "lang": question["language"], "expect": question["expect"], "id": question.get("id", "")}
 
 
 def load_half(name: str) -> list[dict]:
     """Questions of one half that name passages (kinds such as other-tool may not)."""
     data = json.loads((EVALS / "questions" / f"{name}.json").read_text(encoding="utf-8"))
-    return [{"q": retrieval_query(q), "lang": q["language"], "expect": q["expect"], "id": q.get("id", "")}
-            for q in data["questions"] if q["expect"]]
+    return [retrieval_case(q) for q in data["questions"] if q["expect"]]
 
 
 def load_regression(path: Path) -> list[dict]:
@@ -55,12 +56,12 @@ def load_regression(path: Path) -> list[dict]:
 
 
 def unit_rank(retriever: Retriever, case: dict, **kw) -> int | None:
-    hits = retriever.search(case["q"], k=K, **kw)
+    hits = retriever.search(case["q"], k=K, focus=case.get("focus"), **kw)
     return metrics.first_relevant(metrics.unit_ranking(h.id for h in hits), case["expect"])
 
 
 def section_rank(retriever: Retriever, case: dict, **kw) -> int | None:
-    hits = retriever.search(case["q"], k=K, **kw)
+    hits = retriever.search(case["q"], k=K, focus=case.get("focus"), **kw)
     return metrics.first_relevant([h.section_path for h in hits], case["expect"])
 
 
@@ -78,7 +79,7 @@ def misses(retriever: Retriever, cases: list[dict]) -> list[str]:
     for case in cases:
         rank = unit_rank(retriever, case)
         if rank != 1:
-            top = [h.chunk.unit for h in retriever.search(case["q"], k=3)]
+            top = [h.chunk.unit for h in retriever.search(case["q"], k=3, focus=case.get("focus"))]
             lines.append(f"  {case['id']} rank={rank} {case['q']!r} expect={case['expect']} got={top}")
     return lines
 
@@ -117,7 +118,7 @@ def main() -> int:
         timings = []
         for case in next(iter(halves.values())):
             t = time.perf_counter()
-            retriever.search(case["q"], k=K)
+            retriever.search(case["q"], k=K, focus=case.get("focus"))
             timings.append((time.perf_counter() - t) * 1000)
         print(f"warm query p50 {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * .95)]:.1f} ms")
         if args.misses and "tune" in halves:

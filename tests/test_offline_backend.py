@@ -341,6 +341,13 @@ def test_a_follow_up_without_history_that_names_little_asks_what_it_follows(retr
         question_text("area", lang)] or not asks
 
 
+def test_a_follow_up_is_answered_about_what_it_names(retriever):
+    # "那安卓呢?" after "iOS推送要怎么配置?": setting up push for Android (FCM), not the push
+    # features row that only shares the platform's name
+    answer = compose("那安卓呢?", retriever, history=["iOS推送要怎么配置?"])
+    assert "FCM" in answer.answer.splitlines()[0], answer.answer
+
+
 def test_a_follow_up_is_read_with_its_history(retriever):
     answer = compose("what about exports?", retriever, history=["What's the rate limit for bulk event tracking?"])
     assert "4 req/min" in "\n".join(answer.answer.splitlines()[:2]), answer.answer

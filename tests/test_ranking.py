@@ -4,6 +4,7 @@ index with a stand-in dense ranking."""
 import pytest
 
 from sales_iterable.retrieve import fuse
+from sales_iterable.understand import with_previous
 
 
 def order(scores):
@@ -107,4 +108,18 @@ def test_a_troubleshooting_title_is_no_prior_for_questions_about_its_product(ret
     # "Brand Affinity准确率低" names Brand Affinity: asking what it is must not land on the fix list
     hits = retriever.search("Brand Affinity呢? STO是什么?", k=3)
     assert not hits[0].chunk.troubleshooting, [h.id for h in hits]
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+@pytest.mark.parametrize("follow_up, previous, expected", [
+    ("what about exports?", "What's the rate limit for bulk event tracking?", "4 req/min"),
+    ("and Enterprise?", "How much is Iterable's Growth plan?", "$10K+/mo"),
+])
+def test_a_follow_ups_own_words_decide_what_it_is_searched_for(retriever, follow_up, previous, expected):
+    # Searched with the question it follows, the earlier question's words outnumber the
+    # follow-up's: the bulk-tracking limit, the Growth price came first.
+    query = with_previous(follow_up, previous)
+    assert expected in retriever.search(query, k=1, focus=follow_up)[0].text
+    assert expected not in retriever.search(query, k=1, whole=True)[0].text  # what the focus mends
+    hits = retriever.search(query, k=5, focus=follow_up)
     assert all(0.0 <= h.score <= 1.0 for h in hits)

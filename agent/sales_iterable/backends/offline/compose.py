@@ -127,8 +127,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             text = f"{part} {parts[0]}" if leans else part
             topic_text = without_asks(text, never) if never and named(retriever, without_asks(text, never)) else text
             # Searched whole: the parts are split here already (a follow-up is one part with
-            # the question it follows), and section titles are read where they matter (maps).
-            hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True), retriever.bridge(topic_text))
+            # the question it follows, its own words the focus), and section titles are read
+            # where they matter (maps).
+            focus = question if u.follow_up and previous else None
+            hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus), retriever.bridge(topic_text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:
@@ -137,7 +139,6 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 hits = [h for h in hits if h.section == first.hit.section] or hits
             if i and unknown and any(term in part for term in unknown):
                 continue  # a later part about a name the reference never uses: said above
-            focus = question if u.follow_up and previous else None
             taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
             lead = choose_lead(topic_text, hits, pu, retriever, focus=focus) if hits else None
             if lead is not None and (lead.hit.id, lead.sentence) in taken:
