@@ -348,6 +348,17 @@ def test_a_follow_up_is_answered_about_what_it_names(retriever):
     assert "FCM" in answer.answer.splitlines()[0], answer.answer
 
 
+@pytest.mark.parametrize("question, expected", [
+    # "out" of "checked out" matched the SMS row's "opt-in/out"
+    ("people who already checked out are still getting our 'you left something in your cart' nudges days later",
+     "Exit criteria"),
+    # "back" of "hold back", a word the reference never uses, counted against the holdout line
+    ("My boss keeps asking about a 对照组 — can Iterable hold back a group to measure lift?", "Yes"),
+])
+def test_the_particle_of_a_phrasal_verb_says_nothing_of_the_topic(retriever, question, expected):
+    assert compose(question, retriever).answer.startswith(expected), compose(question, retriever).answer
+
+
 def test_a_follow_up_is_read_with_its_history(retriever):
     answer = compose("what about exports?", retriever, history=["What's the rate limit for bulk event tracking?"])
     assert "4 req/min" in "\n".join(answer.answer.splitlines()[:2]), answer.answer

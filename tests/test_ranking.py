@@ -123,3 +123,16 @@ def test_a_follow_ups_own_words_decide_what_it_is_searched_for(retriever, follow
     assert expected not in retriever.search(query, k=1, whole=True)[0].text  # what the focus mends
     hits = retriever.search(query, k=5, focus=follow_up)
     assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+@pytest.mark.parametrize("query, later, expected", [
+    ("Can we send in-app messages purely from our backend through the API? What's the endpoint?",
+     "What's the endpoint?", "/api/inApp/target"),
+    ("Where do I switch on send time optimization, and should we do it in our first weeks on the platform?",
+     "should we do it in our first weeks on the platform?", "Enable per campaign or journey step"),
+])
+def test_a_later_part_that_leans_on_the_first_is_searched_with_it(retriever, query, later, expected):
+    # Alone, "What's the endpoint?" finds any endpoint and "first weeks" any onboarding
+    # line; each such best passage took a top place from the first part's topic.
+    assert expected not in " ".join(h.text for h in retriever.search(later, k=3))
+    assert expected in " ".join(h.text for h in retriever.search(query, k=2))

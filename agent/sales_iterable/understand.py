@@ -301,6 +301,11 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
+# A later part that points back at the first ("…, and should we do it early?", "旅程又怎么被
+# 它触发?") is about the first part's topic.
+POINTS_BACK = re.compile(r"\b(it|its|they|them|this|these|those)\b|它|这个|这些|那个", re.I)
+
+
 def with_previous(question: str, previous: str) -> str:
     """What a follow-up is searched with: its own words first ("and Enterprise?" is about
     Enterprise), then the question it follows for the rest of its meaning."""
