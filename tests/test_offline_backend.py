@@ -17,7 +17,7 @@ TUNE = json.loads((REPO / "evals" / "questions" / "tune.json").read_text(encodin
 CITED = re.compile(r"^(?:- |\d+\. )?(?P<body>.*) \[(?P<section>[a-z0-9-]+)\]$")
 # Fixed sentences the policy puts in front of a quoted passage: the verdicts a yes/no
 # answer opens with, in both languages.
-PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "not_forever", "not_directly", "yes", "no", "no_need"))
+PREFIXES = tuple(TEXT[lang][key].split("{")[0] for lang in TEXT for key in ("yes_if", "not_forever", "not_directly", "yes", "no", "no_need", "no_such"))
 # A conditional verdict names its condition, a clause of the passage quoted after it.
 VERDICT = re.compile("|".join(re.escape(TEXT[lang][key]).replace(re.escape("{condition}"), ".+?")
                               for lang in TEXT for key in ("yes_if", "not_forever", "not_directly")))
@@ -231,7 +231,7 @@ def test_where_to_start_is_the_whole_checklist_in_order(retriever, question):
 def test_a_follow_up_with_nothing_before_it_and_nothing_named_quotes_no_guess(retriever, question, lang):
     answer = compose(question, retriever)
     assert not answer.sources and len(answer.answer.splitlines()) == 1, answer.answer
-    assert answer.clarifying_questions == [question_text("area", lang)]
+    assert answer.clarifying_questions == [question_text("follows", lang)]
 
 
 def test_a_follow_up_with_nothing_before_it_answers_what_it_names(retriever):
@@ -303,6 +303,12 @@ def test_a_complaint_in_plain_chinese_finds_its_troubleshooting_entry(retriever)
     assert "你具体看到了什么现象(报错信息,或者哪个指标不对)?" not in answer.clarifying_questions
 
 
+def test_a_complaint_naming_the_product_of_an_entry_gets_the_entry(retriever):
+    # "控制台里" matched the Smart Ingest console location better than the entry's words did
+    answer = compose("Smart Ingest显示跑完了,控制台里却一个用户都没更新", retriever)
+    assert _first(answer).endswith("[smart-ingest-sync-failing]"), answer.answer
+
+
 def test_a_yes_no_question_the_reference_cannot_settle_says_so(retriever):
     answer = compose("Do Iterable API keys expire after some number of days?", retriever)
     assert _first(answer).startswith("The reference does not answer this directly") and "Yes" not in answer.answer
@@ -322,6 +328,15 @@ def test_a_vague_question_gets_a_map_an_assumption_and_splitting_questions(retri
     assert answer.sources and answer.assumptions and 1 <= len(answer.clarifying_questions) <= 2
 
 
+@pytest.mark.parametrize("question", ["and for SMS?", "那推送呢?", "and for Android?"])
+def test_a_follow_up_without_history_answers_briefly_not_with_a_map(retriever, question):
+    # Every line is a guess at what it follows: five sections' lines were a dump.
+    answer = compose(question, retriever)
+    lines = answer.answer.splitlines()
+    assert len([line for line in lines if line.endswith("]")]) <= 2 and len(answer.sources) <= 2, answer.answer
+    assert not any("parts of" in line or "以下方面" in line for line in lines), answer.answer
+
+
 def test_a_follow_up_without_history_says_so_and_answers(retriever):
     answer = compose("and what about web push then?", retriever)
     lines = answer.answer.splitlines()
@@ -336,7 +351,8 @@ def test_a_follow_up_without_history_says_so_and_answers(retriever):
 ])
 def test_a_follow_up_without_history_that_names_little_asks_what_it_follows(retriever, question, lang, asks):
     answer = compose(question, retriever)
-    assert (question_text("area", lang) in answer.clarifying_questions) == asks, answer.clarifying_questions
+    assert (question_text("follows", lang) in answer.clarifying_questions) == asks, answer.clarifying_questions
+    assert question_text("area", lang) not in answer.clarifying_questions  # it named its area
     assert compose(question, retriever, history=["How do I set up push for iOS?"]).clarifying_questions != [
         question_text("area", lang)] or not asks
 
@@ -1043,3 +1059,33 @@ def test_which_placements_is_no_menu_question(retriever):
     # "放在哪些位置" asks which positions, not where in the dashboard (the benchmark row's 查看入口)
     first = _first(compose("应用内消息能放在哪些位置显示?", retriever))
     assert "居中" in first and "[channels]" in first, first
+
+
+def test_is_there_a_free_version_is_answered_there_is_none(retriever):
+    # 有没有 asks whether something exists: 没有, not 不行, and no "not answered directly" first
+    answer = compose("iterable有没有免费版可以先试试", retriever)
+    assert _first(answer).startswith(TEXT["zh"]["no_such"] + "无免费版"), answer.answer
+
+
+@pytest.mark.parametrize("question, first, second", [
+    # no comma before the second question
+    ("what's the rate limit on trackBulk and how do i auth the api calls?", "10 req/s", "Api-Key"),
+    # a Chinese comma between two questions; the second asks a time its first part's section never gives
+    ("STO是干嘛的,上线多久以后开比较合适?", "最优发送时间", "30天"),
+])
+def test_two_questions_without_a_question_mark_between_are_both_answered(retriever, question, first, second):
+    lines = compose(question, retriever).answer.splitlines()
+    assert first in lines[0] and second in lines[1], lines
+
+
+def test_how_long_until_something_expires_is_no_question_of_frequency(retriever):
+    # 多久 asked how often (a sync's 15 minutes); 多久过期 asks how long
+    answer = compose("Iterable 的 API key 多久过期?怎么轮换?", retriever)
+    assert "15" not in answer.answer and "频率" not in answer.answer, answer.answer
+
+
+def test_a_complaint_typed_without_its_apostrophe_is_a_symptom(retriever):
+    # "nobodys phone is getting anything, its a testflight build": "build" made it a setup question
+    answer = compose("our ios push shows as sent in iterable but nobodys phone is getting anything, its a testflight build",
+                     retriever)
+    assert _first(answer).endswith("[ios-push-not-delivering]") and "sandbox for TestFlight" in answer.answer.splitlines()[1], answer.answer

@@ -19,7 +19,7 @@ def test_skill_file_and_code_agree():
     zh = load_zh_wording(SKILL_DIR)
     assert set(zh["areas"]) == set(skill.areas) and set(zh["roles"]) == set(skill.roles)
     assert set(zh["goals"]) == set(skill.goals)
-    assert set(zh["questions"]) == {"area", "role", "goal", "details"}
+    assert set(zh["questions"]) == {"area", "role", "goal", "details", "follows"}
 
 
 def test_routing_table_parsed_from_the_skill():

@@ -16,11 +16,12 @@ _QUESTIONS = {
     "role": "Are you working in the Iterable UI, or integrating through the API/SDK?",
     "goal": "Are you setting this up for the first time, optimizing an existing setup, or troubleshooting a problem?",
     "details": "What exactly do you see (the error message or the metric that looks wrong)?",
+    "follows": "What was the earlier question this one follows up on?",
 }
 
 
 def question_text(key: str, lang: Lang, skill_dir: Path | None = None) -> str:
-    """The wording of one clarifying question ("area", "role", "goal", "details")."""
+    """The wording of one clarifying question ("area", "role", "goal", "details", "follows")."""
     return _QUESTIONS[key] if lang == "en" else load_zh_wording(skill_dir)["questions"][key]
 
 

@@ -92,7 +92,7 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了", "bug",
                      "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured",
                      # typed without the apostrophe
-                     "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting",
+                     "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting", "nobodys", "nobody's",
                      "never gets", "never receive", "never receives", "what gives"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
@@ -135,9 +135,10 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                             r"|\bbefore (it|they|the data|data) (gets?|is|are) (deleted|purged|removed)\b"
                             r"|(数据)?(保留|保存|存)(多久|多长(时间)?)|保留期|保存期|数据保留|会不会过期(删除)?|过期删除", re.I),
     # How long to wait or how long something takes: a time, or the condition that ends the wait.
-    "duration": re.compile(r"\bhow long\b|多长时间|(要|得|需要|等)多久|多久(才|能|可以|之后|以后|后)", re.I),
+    # "多久过期" is how long; "多久同步一次", how often.
+    "duration": re.compile(r"\bhow long\b|(多久|多长时间)(?![^??,,。;;]{0,8}一次)", re.I),
     "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\binterval\b"
-                            r"|\bhow fast\b|多久|(?<!调用)频率|多长时间|多快", re.I),
+                            r"|\bhow fast\b|(多久|多长时间)[^??,,。;;]{0,8}一次|(?<!调用)频率|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
                        r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头)|些)(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
@@ -296,9 +297,25 @@ def split_parts(question: str) -> list[str]:
     match = re.search(r",\s+(and|or)\s+(?=([\w']+,?\s+){0,7}?(what|how|where|which|when|why|should|can|could|do|does|did|is|are"
                       r"|will|would|has|have)\b)",
                       question, re.I)
+    # Without the comma, only a question word and its verb start one, about a thing of its
+    # own: "…on trackBulk and how do I auth the api calls?" (not "…between lists and what
+    # segments do", nor "…for bulk user updates and what's its rate limit?", one line's answer).
+    if not match:
+        match = re.search(r"\s+(and|also)\s+(?=(how|what|where|which|when|why)('s|\s+(do|does|did|can|could|should|is|are|would|will))\b)",
+                          question, re.I)
+        match = match if match and not POINTS_BACK.search(question[match.end():]) else None
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
+    # "STO是干嘛的,上线多久以后开比较合适?": a Chinese question, a comma, another question.
+    for comma in re.finditer(r"[,，]", question):
+        before, after = question[: comma.start()].strip(), question[comma.end():].strip()
+        if _ZH_ASKING.search(before) and _ZH_ASKING.search(after):
+            return [before, after]
     return [question]
+
+
+# Words that make a Chinese clause a question.
+_ZH_ASKING = re.compile(r"什么|干嘛|干啥|啥|怎么|怎样|如何|多久|多少|多长|哪|吗|是否|能否|能不能|可不可以|有没有|几[个种次天]")
 
 
 # A later part that points back at the first ("…, and should we do it early?", "旅程又怎么被

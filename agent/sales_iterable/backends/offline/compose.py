@@ -30,7 +30,7 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, lead_lines, relevant
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, holds_answer, lead_lines, relevant
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
@@ -45,6 +45,7 @@ NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a q
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
+NO_HISTORY_LINES = 2  # passages quoted for a follow-up asked with nothing before it
 REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing
 
 
@@ -63,6 +64,18 @@ def said_already(text: str, body: list[str]) -> bool:
     own = salient(text)
     shown = set().union(*(salient(line) for line in body)) if body else set()
     return bool(own) and len(held(set(own), shown)) >= REPEAT_SHARE * len(own)
+
+
+def _first_cited(body: list[str], n: int) -> list[str]:
+    """The lines of an answer up to its n-th line that quotes a passage."""
+    kept: list[str] = []
+    cited = 0
+    for line in body:
+        if cited >= n:
+            break
+        kept.append(line)
+        cited += bool(re.search(r"\[[\w-]+\]$", line))
+    return kept
 
 
 def compose(question: str, retriever: Retriever, lang_override: Lang | None = None,
@@ -135,8 +148,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:
                 # "Catalog是干嘛用的?怎么在邮件里用?": the second part is about the catalog in
-                # email, not about whatever else mentions email.
-                hits = [h for h in hits if h.section == first.hit.section] or hits
+                # email, not about whatever else mentions email; but a kind of answer it asks for
+                # that the section never gives ("STO是干嘛的,上线多久以后开?": a time) is elsewhere.
+                same = [h for h in hits if h.section == first.hit.section]
+                if same and (not pu.asks or holds_answer(topic_text, pu, same, retriever)):
+                    hits = same
             if i and unknown and any(term in part for term in unknown):
                 continue  # a later part about a name the reference never uses: said above
             taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
@@ -149,11 +165,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 # One of two things compared: what it is, not the line that best matches its name.
                 about = about if about.score else about.model_copy(update={"score": hits[0].score})
                 lead = Lead(about, render_passage(about.chunk), about.score, render_passage(about.chunk))
-            per_part.append((focus or (part if i else text), pu, lead))
+            per_part.append((focus or text, pu, lead))  # a part that leans on the first is read with it
     found.sort(key=lambda h: -h.score)
     leads = [lead for _, _, lead in per_part if lead is not None]
 
-    vague = is_vague(question, u, found, retriever, lang) and not unknown and not (u.follow_up and previous)
+    # A follow-up is about what it follows: a map of everything its words meet is no answer.
+    vague = is_vague(question, u, found, retriever, lang) and not unknown and not u.follow_up
     used: list[Hit] = []
 
     def use(hit: Hit) -> None:
@@ -252,6 +269,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
+    if alone.follow_up and not previous:
+        # With nothing before it, every line is a guess at what it follows: a short answer
+        # about what it names, then the question of what it follows.
+        body = _first_cited(body, NO_HISTORY_LINES)
+        used = [h for h in used if any(line.endswith(f"[{h.section}]") for line in body)]
     if not used and u.iterable_part and u.route is None and not unknown and not orphan:
         body.append(words["none"])
 

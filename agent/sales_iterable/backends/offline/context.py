@@ -66,10 +66,10 @@ def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit]
     """At most two, only those whose answer would change what was said, never about what
     the question already says. `orphan`: a follow-up asked with no earlier question that
     names hardly anything ("and for Android?"): what it follows decides the answer."""
+    if orphan:
+        return [question_text("follows", lang)]
     if not used:
         return [question_text("area", lang)] if u.route is None else []
-    if orphan:
-        return [question_text("area", lang)]
     if all(h.section == "pricing" for h in used[:2]):
         return []  # a price needs no area, role or goal
     wanted: list[str] = []

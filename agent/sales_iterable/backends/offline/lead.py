@@ -305,6 +305,7 @@ _CONDITION = re.compile(r"\b(before|after|once|only|unless|provided|as long as|r
 # review?"): the latter is answered by a plain yes.
 _ASKS_REQUIREMENT = re.compile(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)"
                                r"|要不要|需不需要|得装|过审|审核", re.I)
+_ASKS_EXISTENCE = re.compile(r"有没有|是否有|有无")
 _ASKS_WHEN = re.compile(r"\b(before|after|only)\b|之前|之后", re.I)
 
 
@@ -424,6 +425,12 @@ def _first_that(found: list[Hit], fits) -> Lead | None:
     return None
 
 
+def holds_answer(part: str, u: Understanding, hits: list[Hit], retriever: Retriever) -> bool:
+    """One of the best few passages holds the kind of thing the part asks for, about its subject."""
+    subject = subject_of(part, u, retriever)
+    return _first_that(hits, lambda s, h: answers_kind(retriever, u, s, subject, h)) is not None
+
+
 def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retriever: Retriever, lang: Lang,
                 known: bool, question: str | None = None) -> tuple[list[str], list[Hit]]:
     """The lines that answer one part of the question (`question`: the whole of it), and
@@ -468,7 +475,8 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
         asks_requirement = _ASKS_REQUIREMENT.search(part)
-        no = words["no_need"] if asks_requirement else words["no"]  # "需要ETL吗?" 不需要, not 不行
+        # "需要ETL吗?" 不需要, "有没有免费版?" 没有; not 不行
+        no = words["no_need"] if asks_requirement else words["no_such"] if _ASKS_EXISTENCE.search(part) else words["no"]
         opposite = next((h for h in found[:4] if h.section != lead.hit.section
                          and settles(retriever, terms, render_passage(h.chunk), h)
                          and stance(render_passage(h.chunk), part, lang) not in (None, says)

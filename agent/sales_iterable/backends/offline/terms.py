@@ -21,7 +21,7 @@ GENERIC = frozenset(
     # the particle of a phrasal verb ("checked out", "held back") and who anyone is
     "out down over back away getting gets people folks someone something anyone everyone "
     # the same kind of words in Chinese: what one does with anything, how one asks
-    "具体 操作 配置 设置 创建 使用 需要 帮助 可以 如何 一下 请问 知道 支持 实现".split()
+    "具体 操作 配置 设置 创建 使用 需要 帮助 可以 如何 一下 请问 知道 支持 实现 有没 没有".split()
 )
 
 

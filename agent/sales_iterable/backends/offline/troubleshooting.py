@@ -45,11 +45,20 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
     for hit in found:
         if is_troubleshooting(hit) and hit.score >= ENTRY_SCORE_SHARE * found[0].score and names_entry(retriever, words, hit):
+            if u.goal_said and _names_title(retriever, words, hit):
+                return hit
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             fit = coverage(retriever, terms, entry + " " + hit.heading)
             if fit >= ENTRY_COVERAGE and fit >= best_other:
                 return hit
     return None
+
+
+def _names_title(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
+    """The question names the product an entry's title is about ("Smart Ingest" of "Smart
+    Ingest sync failing")."""
+    title = salient(hit.heading.split(" > ")[-1])
+    return any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in held(known(retriever, terms, forms=True), set(title)))
 
 
 def names_entry(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
