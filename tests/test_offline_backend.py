@@ -1089,3 +1089,48 @@ def test_a_complaint_typed_without_its_apostrophe_is_a_symptom(retriever):
     answer = compose("our ios push shows as sent in iterable but nobodys phone is getting anything, its a testflight build",
                      retriever)
     assert _first(answer).endswith("[ios-push-not-delivering]") and "sandbox for TestFlight" in answer.answer.splitlines()[1], answer.answer
+
+
+def test_a_vague_question_that_meets_one_passage_gets_its_feature_around_it(retriever):
+    # "想做个召回" met only the lifecycle line: one line was the whole answer
+    answer = compose("想做个召回,怎么搞", retriever)
+    lines = answer.answer.splitlines()
+    assert "召回" in lines[1] and len([line for line in lines if line.endswith("[studio]")]) >= 4, answer.answer
+
+
+@pytest.mark.parametrize("question, first", [
+    ("whats a normal 打开率 for push in iterable, ours is like 3%", "Yours (3%) is below the reference's benchmark (5-15%)."),
+    ("我们邮件打开率才10%,正常吗?", "你们的10%低于参考资料给出的基准值(20-25%)。"),
+    ("our SMS delivery rate is 97%, normal?", "Yours (97%) is within the reference's benchmark (> 95%)."),
+])
+def test_the_users_own_figure_is_set_against_the_benchmark(retriever, question, first):
+    lines = compose(question, retriever).answer.splitlines()
+    assert lines[0] == first and "key-metrics" in lines[1], lines
+
+
+def test_a_benchmark_asked_without_a_figure_of_ones_own_gets_no_verdict(retriever):
+    answer = compose("What's a good email open rate?", retriever)
+    assert "20-25%" in _first(answer) and "Yours" not in answer.answer
+
+
+def test_a_question_a_comma_and_another_question_are_both_answered(retriever):
+    # 同期群 was lost in an English question, and ", how is it different…" was never split off
+    lines = compose("what is 同期群 in iterable segmentation, how is it different from a dynamic list", retriever).answer.splitlines()
+    assert lines[0].startswith("Cohorts") and "ynamic" in lines[1], lines
+
+
+def test_same_thing_for_something_else_with_nothing_before_it_is_a_follow_up(retriever):
+    answer = compose("same thing but for push tho", retriever)
+    assert answer.answer.startswith("There is no earlier question") and "APNs" not in answer.answer, answer.answer
+    assert answer.clarifying_questions == [question_text("follows", "en")]
+
+
+def test_asking_about_a_whole_topic_at_length_gets_the_topic_by_name(retriever):
+    # 41 characters was too long to be vague: four AI rows that say "AI" were the answer
+    answer = compose("anything i should know about the ai stuff", retriever)
+    assert _first(answer).startswith("Iterable AI Suite: Brand Affinity"), answer.answer
+
+
+def test_fullscreen_is_the_in_app_full_placement(retriever):
+    # the SDK warning ("won't work…") answered "No" to whether in-app can be fullscreen
+    assert _first(compose("can in-app messages be fullscreen?", retriever)).startswith("Yes — In-app messages")

@@ -136,3 +136,10 @@ def test_a_later_part_that_leans_on_the_first_is_searched_with_it(retriever, que
     # line; each such best passage took a top place from the first part's topic.
     assert expected not in " ".join(h.text for h in retriever.search(later, k=3))
     assert expected in " ".join(h.text for h in retriever.search(query, k=2))
+
+
+def test_a_chinese_name_in_an_english_question_is_searched_by_its_english_label_too(retriever):
+    # the aligned passages' labels: 同期群 is "Cohorts"; a Chinese question needs no English
+    assert retriever.bridge("what is 同期群 in iterable segmentation?").endswith("Cohorts")
+    assert retriever.bridge("同期群是什么") == "同期群是什么"
+    assert retriever.bridge("what are 用户 fields?") == "what are 用户 fields?"  # too short to name one thing

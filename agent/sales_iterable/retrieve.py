@@ -24,7 +24,7 @@ from .embed import Embedder, embedder_for
 from .embedcache import embedded
 from .index import Progress, open_index, stderr_progress
 from .searchable import Index
-from .language import Lang, detect_language, other, plain_punctuation, word_pattern
+from .language import Lang, detect_language, has_han, other, plain_punctuation, word_pattern
 from .lexical import BM25, chunk_tokens, lexical_tokens
 from .understand import POINTS_BACK, split_parts
 
@@ -48,6 +48,7 @@ OWN_TOPIC_WORDS = 2
 # times this: what it names is what changed, the earlier question only the rest. Chosen
 # on the tune follow-ups (0.2-2.0 tried, flat from 0.7 to 1.5; R@1 6 -> 9 of 12).
 FOCUS_WEIGHT = 1.0
+MIN_HAN_NAME = 3  # characters of a Chinese label read as a name in an English question (not 用户, 活动)
 
 
 def fuse(
@@ -140,11 +141,22 @@ class Retriever:
         # a term already in the query as a whole word is not added again.
         self._aliases = [(word_pattern(alias, plural=True, glued=True), word_pattern(term, plural=True, glued=True), term)
                          for alias, term in glossary]
+        # The aligned passages' labels are a dictionary of the reference's own names: a Chinese
+        # name inside an English question ("what is 同期群…") is also searched by its English
+        # one (Cohorts). A troubleshooting entry's labels (症状, 原因) name no thing.
+        self._zh_names: dict[str, str] = {}
+        for chunk in index.chunks.values():
+            twin = index.chunks.get(unit_id(chunk.unit, "en"))
+            if (chunk.lang == "zh" and not chunk.troubleshooting and twin is not None and twin.label
+                    and len(chunk.label) >= MIN_HAN_NAME and all(has_han(ch) for ch in chunk.label)):
+                self._zh_names.setdefault(chunk.label, twin.label)
 
     def bridge(self, query: str) -> str:
         """The query with the reference's own term appended for every alias it contains."""
         lowered = query.lower()
         extra = [term for alias, present, term in self._aliases if alias.search(lowered) and not present.search(lowered)]
+        if has_han(query) and detect_language(query).lang == "en":
+            extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
     def scores(

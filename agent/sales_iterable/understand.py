@@ -175,7 +175,7 @@ _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good 
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得|bug|坏了", re.I)
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
-    r"|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
+    r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$"
     r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
@@ -304,6 +304,9 @@ def split_parts(question: str) -> list[str]:
         match = re.search(r"\s+(and|also)\s+(?=(how|what|where|which|when|why)('s|\s+(do|does|did|can|could|should|is|are|would|will))\b)",
                           question, re.I)
         match = match if match and not POINTS_BACK.search(question[match.end():]) else None
+    if not match and _QUESTION_START.match(question):
+        # "what is 同期群…, how is it different from a dynamic list": a question, a comma, a question
+        match = re.search(r",\s*(?=(how|what|where|which|when|why)('s|\s+(do|does|did|can|could|should|is|are|would|will))\b)", question, re.I)
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
     # "STO是干嘛的,上线多久以后开比较合适?": a Chinese question, a comma, another question.
@@ -314,6 +317,7 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
+_QUESTION_START = re.compile(r"\s*(what|how|where|which|when|why|who|can|could|does|do|is|are|should|will)\b", re.I)
 # Words that make a Chinese clause a question.
 _ZH_ASKING = re.compile(r"什么|干嘛|干啥|啥|怎么|怎样|如何|多久|多少|多长|哪|吗|是否|能否|能不能|可不可以|有没有|几[个种次天]")
 

@@ -30,7 +30,7 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, holds_answer, lead_lines, relevant
+from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, holds_answer, lead_lines, relevant, versus
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
@@ -192,8 +192,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     def far(text: str, twin: str | None) -> bool:
         return bool(unknown) and not (rest & salient(f"{text} {twin or ''}"))
 
-    entry = matching_entry(question, u, found, retriever) if not unknown else None
-    if (entry is None and not unknown and not vague and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
+    # With nothing before it, a follow-up that states no problem is no symptom ("same thing
+    # but for push tho": the iOS push fixes were a guess at what came before).
+    guessing = alone.follow_up and not previous
+    entry = matching_entry(question, u, found, retriever) if not unknown and not (guessing and not u.goal_said) else None
+    if (entry is None and not unknown and not vague and not (guessing and not u.goal_said) and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
             and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
         # The best answer to a question read as something else is a troubleshooting
         # entry's diagnosis ("…the dashboard says they were sent. we're testing on a
@@ -269,7 +272,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
-    if alone.follow_up and not previous:
+    verdict = next((v for line in body[:2] if (v := versus(question, line, lang)) is not None), None)
+    if verdict is not None:
+        # "ours is like 3%": the benchmark line answers, and where their figure stands says it plainly
+        body = [verdict] + [line for line in body if line != words["figure"]]
+    if guessing:
         # With nothing before it, every line is a guess at what it follows: a short answer
         # about what it names, then the question of what it follows.
         body = _first_cited(body, NO_HISTORY_LINES)

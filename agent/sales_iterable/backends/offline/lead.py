@@ -425,6 +425,26 @@ def _first_that(found: list[Hit], fits) -> Lead | None:
     return None
 
 
+# A user's own figure ("ours is like 3%", "我们邮件打开率才10%") and a benchmark a line gives.
+_OURS = re.compile(r"\b(our|ours|we|we're|we've|my|mine)\b|我们|我的|咱们", re.I)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_BENCHMARK = re.compile(r"(\d+(?:\.\d+)?)\s*[-\u2013~]\s*(\d+(?:\.\d+)?)\s*%|([<>])\s*(\d+(?:\.\d+)?)\s*%")
+
+
+def versus(question: str, line: str, lang: Lang) -> str | None:
+    """Where the user's own figure stands against the benchmark the line gives, or None."""
+    mine, bench = _PERCENT.search(question), _BENCHMARK.search(line)
+    if not (mine and bench and _OURS.search(question)):
+        return None
+    value = float(mine.group(1))
+    if bench.group(1):
+        low, high = float(bench.group(1)), float(bench.group(2))
+    else:
+        low, high = (float(bench.group(4)), float("inf")) if bench.group(3) == ">" else (float("-inf"), float(bench.group(4)))
+    where = "below" if value < low else "above" if value > high else "within"
+    return TEXT[lang]["versus"][where].format(mine=mine.group(0).replace(" ", ""), range=bench.group(0).strip())
+
+
 def holds_answer(part: str, u: Understanding, hits: list[Hit], retriever: Retriever) -> bool:
     """One of the best few passages holds the kind of thing the part asks for, about its subject."""
     subject = subject_of(part, u, retriever)

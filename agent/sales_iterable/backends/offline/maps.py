@@ -29,6 +29,9 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 # "AI功能介绍一下", "分群怎么做").
 _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|\bwhat (is it|are they) (good )?for\b|"
                        r"介绍|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
+# Asking about the whole of a topic, however long the question ("anything i should know about
+# the ai stuff"); "…怎么办" after a problem is no such ask.
+_WHOLE_TOPIC = re.compile(r"^(tell me about|overview of|explain)\b|\bstuff\b|\banything (i|we) should know\b|介绍一下|大概介绍", re.I)
 # A bare topic ("短信", "webhooks"): no question asked about it at all.
 _ASKING = re.compile(r"[??]|\b(what|how|why|when|where|which|who|can|does|do|is|are|should)\b|什么|怎|吗|呢|哪|为什么|多少|能不能", re.I)
 BARE_TOPIC_WORDS = 2
@@ -53,10 +56,13 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
         return False
     if _STARTING_OUT.search(question):
         return True  # however it is put, the answer is where the reference starts
-    if _SPECIFIC.search(question) or len(question) > VAGUE_LENGTH[lang]:
+    if _SPECIFIC.search(question) or len(question) > 2 * VAGUE_LENGTH[lang]:
         return False
     if len(named(retriever, question)) > 2:
         return False
+    if len(question) > VAGUE_LENGTH[lang]:
+        # longer, but still asking about a whole topic: "anything i should know about the ai stuff"
+        return bool(_WHOLE_TOPIC.search(question))
     complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
     return complaint or bool(_OPEN_ASK.search(question))
 
@@ -219,11 +225,17 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
     about = next((h for h in top if _is_named(question, h, retriever)), None)
     if about is not None:
         top = [about] + [h for h in top if h is not about]
+    alone = len(top) == 1 and top[0].section not in MISCELLANY and not is_troubleshooting(top[0])
+    if alone:
+        # One passage is too little for a map ("想做个召回" met only the lifecycle line): its
+        # feature's other parts, in the reference's order, say how it is done.
+        about = about or top[0]  # the passage that matched stays first
+        top += [h for h in _items(top[0].section, retriever, lang) if h.id != top[0].id][:MAX_MAP - 1]
     sections = [h.section for h in top]
     main = max(set(sections), key=sections.count)
     lines = [words["map"].format(topic=topic(top, lang))]
     shown = list(top)
-    if sections.count(main) >= 3:
+    if sections.count(main) >= 3 and not alone:
         labelled = [(label, h) for h in retriever.section_hits(main, lang) if (label := h.chunk.label)]
         if len(labelled) >= 3:
             title = next(h.heading.split(" > ")[-1] for h in top if h.section == main)
