@@ -143,3 +143,20 @@ def test_a_chinese_name_in_an_english_question_is_searched_by_its_english_label_
     assert retriever.bridge("what is 同期群 in iterable segmentation?").endswith("Cohorts")
     assert retriever.bridge("同期群是什么") == "同期群是什么"
     assert retriever.bridge("what are 用户 fields?") == "what are 用户 fields?"  # too short to name one thing
+
+
+def test_a_troubleshooting_entrys_fix_takes_the_best_place_the_entry_earned(retriever):
+    # the complaint matches the entry's symptom best, which only restates it
+    query = "smart ingest job says it ran, but zero users changed in Iterable"
+    plain = retriever.search(query, k=3, whole=True)
+    assert plain[0].chunk.troubleshooting and "Symptom" in plain[0].text  # what the ranking mends
+    hits = retriever.search(query, k=5)
+    entry = [h for h in hits if h.section == plain[0].section]
+    assert hits[0] is entry[0] and "Solution" in hits[0].text.split(":")[0], hits[0].text
+    assert [h.chunk.ordinal for h in entry] == sorted((h.chunk.ordinal for h in entry), reverse=True)
+
+    # the entry holds the places it earned and no more: every other passage keeps its score
+    fused = fuse(*retriever.scores(query, "en"))
+    moved = retriever._entries_whole(fused)
+    assert sorted(moved.values()) == sorted(fused.values())
+    assert all(moved[u] == fused[u] for u in fused if not retriever.chunk(f"{u}.en").troubleshooting)

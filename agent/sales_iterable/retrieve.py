@@ -133,6 +133,12 @@ class Retriever:
         self.lexical = BM25(dict(docs))
         # A troubleshooting entry's title names a product with a problem ("iOS推送无法送达"):
         # as a prior it would pull every question about the product into the fixes.
+        # A troubleshooting entry's passages, fix first: the entry reads symptom, cause, fix.
+        entries: dict[str, dict[str, int]] = defaultdict(dict)
+        for chunk in index.chunks.values():
+            if chunk.troubleshooting:
+                entries[chunk.section][chunk.unit] = chunk.ordinal
+        self._entries = [sorted(units, key=units.get, reverse=True) for units in entries.values()]
         self._titles: dict[str, set[str]] = defaultdict(set)
         for chunk in index.chunks.values():
             if not chunk.troubleshooting:
@@ -205,9 +211,11 @@ class Retriever:
         """Top passages for `query` in `lang` (default: the query's language).
 
         A query that asks two things ("How do I switch on STO, and should we do it in our
-        first weeks?") is ranked part by part, and a passage of a section whose title the
-        query names gains a prior. `whole` leaves both out, for a caller that reads the
-        question itself (the offline answer splits its parts and reads section titles).
+        first weeks?") is ranked part by part, a passage of a section whose title the query
+        names gains a prior, and a troubleshooting entry's fix takes its best place. `whole`
+        leaves these out, for a caller that reads the
+        question itself (the offline answer splits its parts, reads section titles and
+        troubleshooting entries).
         `focus` is the part of `query` that weighs more: a follow-up's own words, when
         `query` is the follow-up with the question it follows (`with_previous`); such a
         query is one question, not split into parts.
@@ -221,6 +229,8 @@ class Retriever:
         parts = split_parts(plain_punctuation(query)) if not (whole or focus) else [query]
         if len(parts) > 1:
             fused = self._by_parts(parts, lang, fused, mode=mode, use_bridge=use_bridge, use_pairs=use_pairs)
+        if not whole and mode == "hybrid":
+            fused = self._entries_whole(fused)
         # Ties (units past DENSE_SPAN in dense mode) fall back to the raw scores.
         order = sorted(fused, key=lambda u: (-fused[u], -dense.get(u, -1.0), -lexical.get(u, 0.0), u))
         hits: list[Hit] = []
@@ -276,6 +286,17 @@ class Retriever:
         ranked = sorted(best, key=lambda u: best[u], reverse=True)
         # Scores stay in 0..1 and keep that order: the share, nudged below the next better key.
         return {unit: best[unit][0] * (1.0 - 1e-6 * rank) for rank, unit in enumerate(ranked)}
+
+    def _entries_whole(self, fused: dict[str, float]) -> dict[str, float]:
+        """The places a troubleshooting entry's passages earned go to its fix first, then
+        its cause, then its symptom: the symptom only restates the complaint that found it
+        ("smart ingest says it ran, but zero users changed"). Every other passage keeps its
+        place."""
+        ranked = dict(fused)
+        for units in self._entries:
+            present = [u for u in units if u in fused]
+            ranked.update(zip(present, sorted((fused[u] for u in present), reverse=True)))
+        return ranked
 
     def _leans(self, part: str) -> bool:
         """A later part is about the first part's topic: it points back at it, or names
