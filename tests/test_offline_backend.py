@@ -344,15 +344,15 @@ def test_a_follow_up_without_history_says_so_and_answers(retriever):
     assert any("Web push" in line for line in lines[1:])
 
 
-@pytest.mark.parametrize("question, lang, asks", [
-    ("and for Android?", "en", True),
-    ("那安卓呢?", "zh", True),
-    ("and what about web push then?", "en", False),  # says what it is about
+@pytest.mark.parametrize("question, lang", [
+    ("and for Android?", "en"),
+    ("那安卓呢?", "zh"),
+    ("and what about web push then?", "en"),  # says what it is about, not what it follows
+    ("那web push呢?", "zh"),
 ])
-def test_a_follow_up_without_history_that_names_little_asks_what_it_follows(retriever, question, lang, asks):
+def test_a_follow_up_without_history_asks_what_it_follows(retriever, question, lang):
     answer = compose(question, retriever)
-    assert (question_text("follows", lang) in answer.clarifying_questions) == asks, answer.clarifying_questions
-    assert question_text("area", lang) not in answer.clarifying_questions  # it named its area
+    assert answer.clarifying_questions == [question_text("follows", lang)], answer.clarifying_questions
     assert compose(question, retriever, history=["How do I set up push for iOS?"]).clarifying_questions != [
         question_text("area", lang)] or not asks
 
@@ -1070,6 +1070,8 @@ def test_is_there_a_free_version_is_answered_there_is_none(retriever):
 @pytest.mark.parametrize("question, first, second", [
     # no comma before the second question
     ("what's the rate limit on trackBulk and how do i auth the api calls?", "10 req/s", "Api-Key"),
+    # "whats", typed without its apostrophe, starts a question too
+    ("what header do i put the api key in, and whats the rate limit on the export endpoint?", "Api-Key", "4 req/min"),
     # a Chinese comma between two questions; the second asks a time its first part's section never gives
     ("STO是干嘛的,上线多久以后开比较合适?", "最优发送时间", "30天"),
 ])
@@ -1134,3 +1136,21 @@ def test_asking_about_a_whole_topic_at_length_gets_the_topic_by_name(retriever):
 def test_fullscreen_is_the_in_app_full_placement(retriever):
     # the SDK warning ("won't work…") answered "No" to whether in-app can be fullscreen
     assert _first(compose("can in-app messages be fullscreen?", retriever)).startswith("Yes — In-app messages")
+
+
+def test_a_lower_case_name_beside_an_unknown_one_is_unknown_too(retriever):
+    # Telegram was dropped: only capitalised names were read as names
+    assert _first(compose("does iterable support sending through LINE or telegram?", retriever)).startswith(
+        "The reference does not mention LINE or telegram")
+
+
+def test_a_number_that_belongs_to_an_unknown_name_is_not_matched_alone(retriever):
+    # "SOC 2": the 2 alone matched the email click rate's "2-5%"
+    answer = compose("Iterable 有没有 SOC 2 报告,去哪下载?", retriever)
+    assert "SOC 2" in _first(answer) and "key-metrics" not in answer.answer, answer.answer
+
+
+def test_a_map_of_a_large_section_reads_its_first_parts_after_the_names(retriever):
+    # the three rows whose text says "AI" were read out; Brand Affinity and STO were not
+    lines = compose("AI功能有啥", retriever).answer.splitlines()
+    assert lines[0].startswith("Iterable AI套件: Brand Affinity") and lines[1].startswith("- Brand Affinity"), lines

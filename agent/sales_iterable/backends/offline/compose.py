@@ -179,7 +179,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     if unknown:
         it = unknown[0] if len(unknown) == 1 else ("them" if lang == "en" else "这些")
-        terms = ", ".join(unknown) if lang == "en" else "、".join(unknown)
+        terms = (" or ".join(unknown) if len(unknown) == 2 else ", ".join(unknown)) if lang == "en" else "、".join(unknown)
         if lang == "zh" and terms[0].isascii():
             terms = f" {terms}"  # a space between Han and Latin text, none between Han words
         body.append(words["unknown"].format(terms=terms, it=it))
@@ -298,7 +298,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     underspecified = vague or names_little
     # A name the reference never uses was said so: no question about it would change that.
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
-                                                                orphan=alone.follow_up and not previous and names_little)
+                                                                follows_nothing=guessing)
     assumptions = stated_assumptions(u, lang, other_language, used, underspecified, route is not None and not used,
                                      role_asked=question_text("role", lang) in questions,
                                      area_named=bool(used) and not unknown and named_section(question, found, retriever) == used[0].section

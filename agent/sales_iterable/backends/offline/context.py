@@ -62,11 +62,11 @@ def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used:
 
 
 def asked_questions(u: Understanding, question: str, lang: Lang, used: list[Hit], vague: bool, found: list[Hit],
-                    orphan: bool = False) -> list[str]:
+                    follows_nothing: bool = False) -> list[str]:
     """At most two, only those whose answer would change what was said, never about what
-    the question already says. `orphan`: a follow-up asked with no earlier question that
-    names hardly anything ("and for Android?"): what it follows decides the answer."""
-    if orphan:
+    the question already says. `follows_nothing`: a follow-up asked with no earlier
+    question ("and for Android?", "那web push呢?"): what it follows decides the answer."""
+    if follows_nothing:
         return [question_text("follows", lang)]
     if not used:
         return [question_text("area", lang)] if u.route is None else []

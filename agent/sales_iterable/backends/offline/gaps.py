@@ -29,12 +29,23 @@ def unknown_terms(question: str, retriever: Retriever) -> list[str]:
         name_like = any(c.isupper() for c in word[1:]) or (word[0].isupper() and not starts_sentence)
         if not name_like:
             continue
+        # "SOC 2", "ISO 27001": the number is part of the name (alone it would match "2-5%")
+        number = re.match(r"\s+\d+\b", question[match.end():])
+        name = word + number.group() if number else word
         if word.isupper() and len(word) >= 3 and word not in retriever.reference_text:
-            out.append(word)  # LINE is not "line": an all-capitals name the reference never writes
+            out.append(name)  # LINE is not "line": an all-capitals name the reference never writes
             continue
         tokens = [t for t in lexical_tokens(word) if t not in GENERIC]
         if tokens and word.lower() not in aliases and not any(retriever.knows(t) for t in tokens):
-            if word not in out:
+            if name not in out:
+                out.append(name)
+    for name in list(out):
+        # "LINE or telegram": a word typed in lower case beside an unknown name is one too,
+        # when the reference never uses it in any form.
+        for other in re.findall(rf"(?:{re.escape(name)})\s*(?:or|and|/|,)\s*([a-z][a-z0-9-]{{2,}})\b"
+                                rf"|\b([a-z][a-z0-9-]{{2,}})\s*(?:or|and|/|,)\s*(?:{re.escape(name)})", question):
+            word = other[0] or other[1]
+            if word not in GENERIC and word not in aliases and retriever.kin(word) is None and word not in out:
                 out.append(word)
     for term, verb in _zh_names(question):
         if verb and retriever.knows(verb[-1] + term[0]):

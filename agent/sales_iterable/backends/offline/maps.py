@@ -211,8 +211,10 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
                                                          for i, h in enumerate(items, 1)], items
         if (names := names_line(named, retriever, lang)) is not None:
-            # Too many parts to read out: all of them by name, then those that matched best.
-            best = [h for h in found if h.section == named][:MAX_MAP_AFTER_STEPS]
+            # Too many parts to read out: all of them by name, then those the question names,
+            # else the first in the reference's order ("AI功能有啥": Brand Affinity, STO, not
+            # the three whose text happens to say "AI").
+            best = items[:MAX_MAP_AFTER_STEPS]
             return [names] + ["- " + cite(render_passage(h.chunk), h) for h in best], items
         items = items[:MAX_MAP]
         return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
