@@ -695,9 +695,12 @@ def test_a_yes_no_about_a_chinese_word_the_reference_never_uses_gets_no_yes(retr
 
 @pytest.mark.parametrize("question", ["Iterable 能给用户发 LINE 或者微信消息吗?", "能发微信消息吗"])
 def test_after_an_unknown_name_no_fact_that_only_shares_common_words_follows(retriever, question):
-    # 用户 and 消息 are in half the reference: a holdout-group or in-app line is no "nearest fact"
+    # 用户 and 消息 are in half the reference: a holdout-group or in-app line is no "nearest fact";
+    # what the reference has instead is its channels, by name
     answer = compose(question, retriever)
-    assert len(answer.answer.splitlines()) == 1 and not answer.sources, answer.answer
+    lines = answer.answer.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("渠道: 邮件"), answer.answer
+    assert {s.section for s in answer.sources} == {"channels"}
 
 
 def test_after_an_unknown_name_the_fact_that_shares_a_telling_word_stays(retriever):
@@ -1154,3 +1157,22 @@ def test_a_map_of_a_large_section_reads_its_first_parts_after_the_names(retrieve
     # the three rows whose text says "AI" were read out; Brand Affinity and STO were not
     lines = compose("AI功能有啥", retriever).answer.splitlines()
     assert lines[0].startswith("Iterable AI套件: Brand Affinity") and lines[1].startswith("- Brand Affinity"), lines
+
+
+def test_a_second_part_asking_a_figure_of_another_thing_is_answered_on_its_own(retriever):
+    # "点击率一般多少?" leaned on the open-rate question and was taken as answered by its line
+    lines = compose("邮件打开率多少算正常?点击率一般多少?", retriever).answer.splitlines()
+    assert "20-25%" in lines[0] and "2-5%" in lines[1], lines
+
+
+def test_which_of_two_is_no_yes_or_no_question(retriever):
+    # "per campaign or 全局?" was answered "Yes —"
+    answer = compose("is STO turned on per campaign or 全局?", retriever)
+    assert not _first(answer).startswith(PREFIXES) and "per campaign" in _first(answer), answer.answer
+
+
+def test_an_unknown_name_sent_as_messages_gets_the_channels_by_name(retriever):
+    # the Enterprise plan's "all channels" was the nearest fact: it hinted WeChat might be one
+    answer = compose("Iterable 能发微信公众号或者企业微信消息吗?", retriever)
+    lines = answer.answer.splitlines()
+    assert lines[1].startswith("渠道: 邮件") and "企业版" not in answer.answer, lines

@@ -171,6 +171,7 @@ _YES_NO_EN = re.compile(r"^(can|could|does|do|did|is|are|was|will|would|should|h
 _YES_NO_ZH = re.compile(r"吗[??]?$|吗[,,。??]|(能不能|可不可以|支不支持|是不是|有没有|要不要|会不会|需不需要|行不行|用不用)")
 # Questions that ask for a judgement ("is it broken?", "靠谱吗"), not whether something
 # exists or is possible: a passage cannot settle them with a yes or a no.
+_CHOICE = re.compile(r"^(is|are)\b(?! (there|it possible)\b).*\bor\b(?! not\b)|还是(?!说?(只|仅))", re.I)
 _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good enough|worth it|a bug|buggy)\b"
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得|bug|坏了", re.I)
 _FOLLOW_UP = re.compile(
@@ -277,7 +278,9 @@ def is_yes_no(question: str) -> bool:
     if _JUDGEMENT.search(question):
         return False
     clauses = [c.strip() for c in re.split(r"[??.!;—–]|,\s|\s-\s", question) if c.strip()]
-    return any(_YES_NO_EN.match(c) for c in clauses) or bool(_YES_NO_ZH.search(question))
+    # "is STO turned on per campaign or 全局?", "按活动开还是全局?": which of two, not yes or no
+    clauses = [c for c in clauses if not _CHOICE.search(c)]
+    return any(_YES_NO_EN.match(c) for c in clauses) or bool(_YES_NO_ZH.search(" ".join(clauses)))
 
 
 # "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no

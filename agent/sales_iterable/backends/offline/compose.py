@@ -45,6 +45,7 @@ NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a q
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
+_SENDS = re.compile(r"\b(send|sending|message|messages|messaging)\b|发.{0,12}消息|渠道", re.I)
 NO_HISTORY_LINES = 2  # passages quoted for a follow-up asked with nothing before it
 REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing
 
@@ -158,8 +159,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             taken = {(lead.hit.id, lead.sentence) for _, _, lead in per_part if lead}
             lead = choose_lead(topic_text, hits, pu, retriever, focus=focus) if hits else None
             if lead is not None and (lead.hit.id, lead.sentence) in taken:
-                if answered(text, pu, lead, retriever):
-                    continue  # the line that answers an earlier part answers this one too
+                # The line that answers an earlier part answers this one too, when it holds the
+                # thing this part itself asks a figure of ("点击率一般多少?" is not answered by the
+                # open rate).
+                if answered(part if pu.asks else text, pu, lead, retriever):
+                    continue
                 lead = choose_lead(topic_text, hits, pu, retriever, focus=focus, exclude=taken)
             if i in things and hits and (about := described(part, hits, retriever, lang)) is not None:
                 # One of two things compared: what it is, not the line that best matches its name.
@@ -224,7 +228,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             body += [line for line in lines if line.removeprefix("- ") not in said]
             for hit in shown:
                 use(hit)
-    kind = named_section(query, found, retriever) if unknown and len(body) == said_unknown and found else None
+    # (a name sent as messages is a channel: "能发微信公众号或者企业微信消息吗?")
+    kind = (named_section(query, found, retriever) or ("channels" if _SENDS.search(question) else None)
+            if unknown and len(body) == said_unknown and found else None)
     if kind is not None and (names := names_line(kind, retriever, lang)) is not None:
         # "支持微信或者 LINE 渠道吗?" and no passage near it: what the reference has of the
         # kind asked about, all of it by name (its channels), is the nearest fact to give.
