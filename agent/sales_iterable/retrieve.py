@@ -131,14 +131,14 @@ class Retriever:
         for phrasing in self.phrasings:
             docs[phrasing.unit].extend(lexical_tokens(phrasing.text))
         self.lexical = BM25(dict(docs))
-        # A troubleshooting entry's title names a product with a problem ("iOS推送无法送达"):
-        # as a prior it would pull every question about the product into the fixes.
         # A troubleshooting entry's passages, fix first: the entry reads symptom, cause, fix.
         entries: dict[str, dict[str, int]] = defaultdict(dict)
         for chunk in index.chunks.values():
             if chunk.troubleshooting:
                 entries[chunk.section][chunk.unit] = chunk.ordinal
         self._entries = [sorted(units, key=units.get, reverse=True) for units in entries.values()]
+        # A troubleshooting entry's title names a product with a problem ("iOS推送无法送达"):
+        # as a prior it would pull every question about the product into the fixes.
         self._titles: dict[str, set[str]] = defaultdict(set)
         for chunk in index.chunks.values():
             if not chunk.troubleshooting:
@@ -213,9 +213,8 @@ class Retriever:
         A query that asks two things ("How do I switch on STO, and should we do it in our
         first weeks?") is ranked part by part, a passage of a section whose title the query
         names gains a prior, and a troubleshooting entry's fix takes its best place. `whole`
-        leaves these out, for a caller that reads the
-        question itself (the offline answer splits its parts, reads section titles and
-        troubleshooting entries).
+        leaves these out, for a caller that reads the question itself (the offline answer
+        splits its parts, reads section titles and troubleshooting entries).
         `focus` is the part of `query` that weighs more: a follow-up's own words, when
         `query` is the follow-up with the question it follows (`with_previous`); such a
         query is one question, not split into parts.

@@ -107,8 +107,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     topic = without_asks(question, alone.asks)
     names_topic = any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
     asks_a_topic = any(retriever.idf(t) >= ASKED_TOPIC_WEIGHT for t in named(retriever, question) - _HOW_WORDS)
-    orphan = alone.follow_up and not previous and not names_topic and not asks_a_topic
-    if alone.follow_up and not previous:
+    guessing = alone.follow_up and not previous  # a follow-up with nothing before it
+    orphan = guessing and not names_topic and not asks_a_topic
+    if guessing:
         body.append(words["orphan" if orphan else "no_history"])
         u = replace(u, yes_no=False)  # "is it the same for SMS?": yes or no to what came before, unknown
 
@@ -198,9 +199,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # With nothing before it, a follow-up that states no problem is no symptom ("same thing
     # but for push tho": the iOS push fixes were a guess at what came before).
-    guessing = alone.follow_up and not previous
-    entry = matching_entry(question, u, found, retriever) if not unknown and not (guessing and not u.goal_said) else None
-    if (entry is None and not unknown and not vague and not (guessing and not u.goal_said) and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
+    no_symptom = guessing and not u.goal_said
+    entry = matching_entry(question, u, found, retriever) if not unknown and not no_symptom else None
+    if (entry is None and not unknown and not vague and not no_symptom and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
             and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
         # The best answer to a question read as something else is a troubleshooting
         # entry's diagnosis ("…the dashboard says they were sent. we're testing on a
