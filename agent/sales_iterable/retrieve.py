@@ -76,6 +76,12 @@ def fuse(
     return fused
 
 
+def _within_one(scores: dict[str, float]) -> dict[str, float]:
+    """Fused scores after a bonus, back on the 0..1 scale, their order kept."""
+    top = max(scores.values())
+    return {unit: score / top for unit, score in scores.items()} if top > 1.0 else scores
+
+
 class Hit(BaseModel):
     """One passage found, as `search --json` prints it; `chunk` is the whole typed chunk."""
 
@@ -250,9 +256,7 @@ class Retriever:
             return fused
         text = plain_punctuation(query)
         named = {t for t in lexical_tokens(self.bridge(text) if use_bridge else text) if self.lexical.idf.get(t, 0.0) >= TOPIC_WORD_IDF}
-        boosted = {unit: score + (TITLE_BONUS if named & self._titles.get(unit, set()) else 0.0) for unit, score in fused.items()}
-        top = max(boosted.values())
-        return {unit: score / top for unit, score in boosted.items()} if top > 1.0 else boosted
+        return _within_one({unit: score + (TITLE_BONUS if named & self._titles.get(unit, set()) else 0.0) for unit, score in fused.items()})
 
     def _toward(self, focus: str, fused: dict[str, float], use_bridge: bool) -> dict[str, float]:
         """The fused scores plus the focus words' own BM25 (as a share of their best),
@@ -262,9 +266,7 @@ class Retriever:
         top_own = max(own.values(), default=0.0)
         if top_own <= 0:
             return fused
-        moved = {unit: score + FOCUS_WEIGHT * own.get(unit, 0.0) / top_own for unit, score in fused.items()}
-        top = max(moved.values())
-        return {unit: score / top for unit, score in moved.items()} if top > 1.0 else moved
+        return _within_one({unit: score + FOCUS_WEIGHT * own.get(unit, 0.0) / top_own for unit, score in fused.items()})
 
     def _by_parts(self, parts: list[str], lang: Lang, whole: dict[str, float], **kw: Any) -> dict[str, float]:
         """One score per unit for a query of several parts: its best share of a part's own

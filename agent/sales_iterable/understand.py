@@ -304,12 +304,11 @@ def split_parts(question: str) -> list[str]:
     # own: "…on trackBulk and how do I auth the api calls?" (not "…between lists and what
     # segments do", nor "…for bulk user updates and what's its rate limit?", one line's answer).
     if not match:
-        match = re.search(r"\s+(and|also)\s+(?=(how|what|where|which|when|why)('s|s|\s+(do|does|did|can|could|should|is|are|would|will))\b)",
-                          question, re.I)
+        match = re.search(rf"\s+(and|also)\s+(?={_QUESTION_HEAD})", question, re.I)
         match = match if match and not POINTS_BACK.search(question[match.end():]) else None
     if not match and _QUESTION_START.match(question):
         # "what is 同期群…, how is it different from a dynamic list": a question, a comma, a question
-        match = re.search(r",\s*(?=(how|what|where|which|when|why)('s|s|\s+(do|does|did|can|could|should|is|are|would|will))\b)", question, re.I)
+        match = re.search(rf",\s*(?={_QUESTION_HEAD})", question, re.I)
     if match:
         return [question[: match.start()].strip(), question[match.end():].strip()]
     # "STO是干嘛的,上线多久以后开比较合适?": a Chinese question, a comma, another question.
@@ -320,6 +319,8 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
+# A question word and its verb ("how do", "what's", "whats"): where a second question starts.
+_QUESTION_HEAD = r"(how|what|where|which|when|why)('s|s|\s+(do|does|did|can|could|should|is|are|would|will))\b"
 _QUESTION_START = re.compile(r"\s*(what|how|where|which|when|why|who|whats|hows|wheres|can|could|does|do|is|are|should|will)\b", re.I)
 # Words that make a Chinese clause a question.
 _ZH_ASKING = re.compile(r"什么|干嘛|干啥|啥|怎么|怎样|如何|多久|多少|多长|哪|吗|是否|能否|能不能|可不可以|有没有|几[个种次天]")

@@ -67,6 +67,10 @@ def said_already(text: str, body: list[str]) -> bool:
     return bool(own) and len(held(set(own), shown)) >= REPEAT_SHARE * len(own)
 
 
+# A line that quotes a passage ends with its section id (`wording.cite`).
+_CITED = re.compile(r"\[([\w-]+)\]$")
+
+
 def _first_cited(body: list[str], n: int) -> list[str]:
     """The lines of an answer up to its n-th line that quotes a passage."""
     kept: list[str] = []
@@ -75,7 +79,7 @@ def _first_cited(body: list[str], n: int) -> list[str]:
         if cited >= n:
             break
         kept.append(line)
-        cited += bool(re.search(r"\[[\w-]+\]$", line))
+        cited += bool(_CITED.search(line))
     return kept
 
 
@@ -126,6 +130,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         parts += pair or [piece]
     found: list[Hit] = []
     per_part: list[tuple[str, Understanding, Lead | None]] = []
+    focus = question if u.follow_up and previous else None  # a follow-up's own words
     if u.iterable_part and not orphan:
         for i, part in enumerate(parts):
             # A later part leans on the first for its topic ("…, and should we do it early?")
@@ -144,7 +149,6 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # Searched whole: the parts are split here already (a follow-up is one part with
             # the question it follows, its own words the focus), and section titles are read
             # where they matter (maps).
-            focus = question if u.follow_up and previous else None
             hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus), retriever.bridge(topic_text))
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
@@ -287,7 +291,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # With nothing before it, every line is a guess at what it follows: a short answer
         # about what it names, then the question of what it follows.
         body = _first_cited(body, NO_HISTORY_LINES)
-        used = [h for h in used if any(line.endswith(f"[{h.section}]") for line in body)]
+        quoted = {m.group(1) for line in body if (m := _CITED.search(line))}
+        used = [h for h in used if h.section in quoted]
     if not used and u.iterable_part and u.route is None and not unknown and not orphan:
         body.append(words["none"])
 

@@ -57,8 +57,7 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
 def _names_title(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
     """The question names the product an entry's title is about ("Smart Ingest" of "Smart
     Ingest sync failing")."""
-    title = salient(hit.heading.split(" > ")[-1])
-    return any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in held(known(retriever, terms, forms=True), set(title)))
+    return _holds_rare(retriever, known(retriever, terms, forms=True), hit.heading.split(" > ")[-1], TITLE_WORD_WEIGHT)
 
 
 def names_entry(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
@@ -72,8 +71,13 @@ def names_entry(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
     rest = [f"{h.text} {h.pair_text or ''}" for h in entry if not SYMPTOM.match(h.text.lstrip("- "))]
     # A word of the title or symptom that few sections use names the problem; a word of
     # the cause or fix only when it is rare ("BigQuery", not "campaigns").
-    return (any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in held(seen, set(salient(" ".join(title)))))
-            or any(retriever.idf(t) >= ENTRY_WORD_WEIGHT for t in held(seen, set(salient(" ".join(rest))))))
+    return (_holds_rare(retriever, seen, " ".join(title), TITLE_WORD_WEIGHT)
+            or _holds_rare(retriever, seen, " ".join(rest), ENTRY_WORD_WEIGHT))
+
+
+def _holds_rare(retriever: Retriever, seen: set[str], text: str, weight: float) -> bool:
+    """The text holds one of the question's words (in any form) at least this rare."""
+    return any(retriever.idf(t) >= weight for t in held(seen, set(salient(text))))
 
 
 def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: Lang) -> tuple[list[str], list[Hit]]:
