@@ -5,9 +5,10 @@ each check per question kind.
 
     python bench/answers.py                 # every set, aggregate figures
     python bench/answers.py --show tune     # also every failing tune check, to work on
-    python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra), while choosing
+    python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra, tune-c), while choosing
 
-The held-out half is only ever reported in aggregate: `--show holdout` is refused.
+The held-out halves (holdout, holdout-c) are only ever reported in aggregate: `--show` of
+one is refused.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from sales_iterable.retrieve import open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "evals" / "questions"
-SPLITS = ("tune", "tune-extra", "holdout")  # tune-extra: a second tune set written blind
+# tune-extra: a second tune set written blind; tune-c / holdout-c: a third, split before tuning
+SPLITS = ("tune", "tune-extra", "tune-c", "holdout", "holdout-c")
+HELD_OUT = frozenset({"holdout", "holdout-c"})
 KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language", "yes-no")
 # The first words of a yes or a no, in either language ("Yes, with a condition —" is a yes).
 YES = re.compile(r"^(Yes\b|是的|可以)")
@@ -124,14 +127,14 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, help="an index to reuse (default: a fresh temporary one)")
     parser.add_argument("--tune-only", action="store_true", help="score the tune sets alone (what to look at while choosing)")
     args = parser.parse_args()
-    if args.show == "holdout":
+    if args.show in HELD_OUT:
         print("the held-out half is reported only in aggregate; tune on the tune half", file=sys.stderr)
         return 2
     settings = Settings(data_dir=args.data_dir or Path(tempfile.mkdtemp(prefix="si-answers-")))
     retriever = open_retriever(settings, progress=lambda m: None)
     meta = instruction_texts(load_sections(settings.corpus_dir))
     for split in SPLITS:
-        if args.tune_only and split == "holdout":
+        if args.tune_only and split in HELD_OUT:
             continue
         results = []
         for q in load(split):

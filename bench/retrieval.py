@@ -1,18 +1,19 @@
 """Retrieval quality and speed.
 
 Chunk-level recall@1, recall@5 and MRR per language on the question set
-(evals/questions/), for the tune half and the frozen holdout half separately, for BM25
+(evals/questions/), for the tune halves (tune, tune-c) and the frozen holdout halves
+(holdout, holdout-c) separately, for BM25
 alone, dense alone and the default hybrid; then the older section-level sets
 (evals/retrieval*.json) as a regression check, what aligned pairs and the glossary add
 for Chinese questions naming products in Chinese, and warm query latency.
 
-The holdout half is scored in aggregate only: this script never prints one of its
+The holdout halves are scored in aggregate only: this script never prints one of their
 questions or a per-question result (`--misses` lists tune questions only).
 
     python bench/retrieval.py [--half tune|holdout|both] [--embedder e5] [--data-dir DIR] [--misses]
 
-`--half tune` scores the tune half alone (what to look at while choosing); the holdout
-half is then neither read nor scored.
+`--half tune` scores the tune halves alone (what to look at while choosing); the holdout
+halves are then neither read nor scored.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from sales_iterable.understand import with_previous
 
 K = 5
 EVALS = Path(__file__).resolve().parents[1] / "evals"
-HALVES = ("tune", "holdout")
+# Two question sets, each split before tuning: the first (tune / holdout) and set C.
+HALVES = ("tune", "tune-c", "holdout", "holdout-c")
 REGRESSION = {"dev": EVALS / "retrieval.json", "old holdout": EVALS / "retrieval-holdout.json"}
 
 
@@ -90,10 +92,10 @@ def main() -> int:
                         help="also measure this embedder (e.g. e5) beside the default use")
     parser.add_argument("--data-dir", type=Path, default=None, help="index location (default: a fresh temp dir)")
     parser.add_argument("--misses", action="store_true", help="list tune questions not answered at rank 1")
-    parser.add_argument("--half", choices=(*HALVES, "both"), default="both",
-                        help="which half of the question set to score (default both)")
+    parser.add_argument("--half", choices=("tune", "holdout", "both"), default="both",
+                        help="which halves of the question sets to score (default both)")
     args = parser.parse_args()
-    halves = {name: load_half(name) for name in HALVES if args.half in (name, "both")}
+    halves = {name: load_half(name) for name in HALVES if args.half in (name.split("-")[0], "both")}
     regression = {name: load_regression(path) for name, path in REGRESSION.items()}
     print("chunk level, per language: r@1 r@5 mrr ("
           + ", ".join(f"{name} {sum(c['lang'] == 'en' for c in cs)} en / {sum(c['lang'] == 'zh' for c in cs)} zh"
@@ -121,8 +123,9 @@ def main() -> int:
             retriever.search(case["q"], k=K, focus=case.get("focus"))
             timings.append((time.perf_counter() - t) * 1000)
         print(f"warm query p50 {statistics.median(timings):.1f} ms, p95 {sorted(timings)[int(len(timings) * .95)]:.1f} ms")
-        if args.misses and "tune" in halves:
-            print("tune misses (hybrid):\n" + "\n".join(misses(retriever, halves["tune"])))
+        if args.misses:
+            for name in (n for n in halves if n.startswith("tune")):
+                print(f"{name} misses (hybrid):\n" + "\n".join(misses(retriever, halves[name])))
     return 0
 
 

@@ -1176,3 +1176,37 @@ def test_an_unknown_name_sent_as_messages_gets_the_channels_by_name(retriever):
     answer = compose("Iterable 能发微信公众号或者企业微信消息吗?", retriever)
     lines = answer.answer.splitlines()
     assert lines[1].startswith("渠道: 邮件") and "企业版" not in answer.answer, lines
+
+
+@pytest.mark.parametrize("question, lang", [("set up 静默时段 for our SMS sends", "en"), ("how to enable quiet hours for sms", "en"),
+                                            ("帮我设置一下短信静默时段", "zh")])
+def test_a_request_for_steps_the_reference_does_not_give_says_so_first(retriever, question, lang):
+    answer = compose(question, retriever)
+    assert _first(answer) == TEXT[lang]["no_steps"], answer.answer
+
+
+def test_a_how_to_about_one_feature_line_reads_out_no_other_section(retriever):
+    # "quiet hours" is one cell of the channels table; the campaigns section only ranked near it
+    answer = compose("How do I set up quiet hours?", retriever)
+    assert {source.section for source in answer.sources} == {"channels"}, answer.answer
+
+
+@pytest.mark.parametrize("question, way, other", [
+    ("数据怎么弄进来", "导入", "导出"),
+    ("把用户数据导出到我们的数仓", "导出", "导入"),
+])
+def test_data_moved_the_other_way_from_the_question_does_not_come_first(retriever, question, way, other):
+    answer = compose(question, retriever)
+    lines = answer.answer.splitlines()
+    assert way in answer.answer and not any(other in line for line in lines[:3]), answer.answer
+
+
+def test_a_request_for_steps_naming_no_problem_gets_no_troubleshooting_entry(retriever):
+    answer = compose("load users from bigquery", retriever)
+    assert not any(source.section.endswith("-failing") for source in answer.sources), answer.answer
+    assert _first(answer).startswith("Import users"), answer.answer
+
+
+def test_a_users_word_for_a_field_the_reference_names_otherwise_is_no_unknown_name(retriever):
+    answer = compose("那如果用userId不用邮箱呢", retriever)
+    assert "没有提到邮箱" not in answer.answer and "`email`" in answer.answer, answer.answer

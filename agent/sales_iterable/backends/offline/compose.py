@@ -30,7 +30,8 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, gives_kind, holds_answer, lead_lines, relevant, versus
+from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer,
+                   lead_lines, relevant, versus)
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
@@ -149,7 +150,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # Searched whole: the parts are split here already (a follow-up is one part with
             # the question it follows, its own words the focus), and section titles are read
             # where they matter (maps).
-            hits = relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus), retriever.bridge(topic_text))
+            hits = facing(relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus),
+                                   retriever.bridge(topic_text)), focus or text, retriever)
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:
@@ -175,7 +177,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 about = about if about.score else about.model_copy(update={"score": hits[0].score})
                 lead = Lead(about, render_passage(about.chunk), about.score, render_passage(about.chunk))
             per_part.append((focus or text, pu, lead))  # a part that leans on the first is read with it
-    found.sort(key=lambda h: -h.score)
+    found = facing(sorted(found, key=lambda h: -h.score), question, retriever)
     leads = [lead for _, _, lead in per_part if lead is not None]
 
     # A follow-up is about what it follows: a map of everything its words meet is no answer.
@@ -203,7 +205,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # With nothing before it, a follow-up that states no problem is no symptom ("same thing
     # but for push tho": the iOS push fixes were a guess at what came before).
-    no_symptom = guessing and not u.goal_said
+    # Nor is a request for steps that states no problem ("load users from bigquery": the
+    # Smart Ingest sync-failing entry shares its words, not its trouble).
+    no_symptom = (guessing or bool(HOW_TO_QUESTION.search(question))) and not u.goal_said
     entry = matching_entry(question, u, found, retriever) if not unknown and not no_symptom else None
     if (entry is None and not unknown and not vague and not no_symptom and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
             and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
@@ -258,7 +262,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
                 walkthrough = True
-    if leads and not walkthrough and not unknown and HOW_TO_QUESTION.search(question) and not any(
+    complaint = u.goal == "Troubleshoot" and u.goal_said
+    if leads and not walkthrough and not unknown and not complaint and HOW_TO_QUESTION.search(question) and not any(
             HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])

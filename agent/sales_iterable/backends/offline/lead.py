@@ -30,8 +30,15 @@ HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
 
 # What a sentence looks like when it tells you what to do: a menu path, or an
 # instruction after its label ("Configure in…", "Build first journey — start with…").
-HOW_TO_QUESTION = re.compile(r"\bhow (do|can|should|would) (i|we|you)\b.*\b(set up|setup|configure|enable|turn on|"
-                             r"switch on|create|build|connect|add)\b|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)", re.I)
+# Asking for steps: "how do I set up…", "how to enable…", or the bare request "set up quiet
+# hours for our SMS" / "帮我配置一下…".
+# ("sync keeps choking on one column" is no request: a verb that is also a noun asks only
+# when no verb follows it.)
+_SET_UP = r"(set up|setup|configure|enable|turn on|switch on|create|build|connect|add|import|load|sync|upload)"
+_NOUN_AFTER = r"(?!\s+(keeps|is|was|has|had|failed|fails|won'?t|isn'?t|doesn'?t|didn'?t|not|job|jobs|error|errors)\b)"
+HOW_TO_QUESTION = re.compile(rf"\bhow (do|can|should|would) (i|we|you)\b.*\b{_SET_UP}\b|\bhow to {_SET_UP}\b|\bsteps to\b"
+                             rf"|^\W*(please |pls |help me |can you help me )?{_SET_UP}\b{_NOUN_AFTER}"
+                             r"|(怎么|如何|怎样)(设置|配置|开启|打开|搭建|创建|接入|对接|添加)|^\W*(请|帮我)?(设置|配置|开启|搭建)一下", re.I)
 
 
 HOW_TO = re.compile(r"\S ?> ?\S|(^|[:—]\s*)(configure|set up|build|create|use|enable|start|install|connect|map|"
@@ -93,6 +100,35 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
         if hit.dense_score >= DENSE_CLEAR or ((hit.dense_score >= DENSE_WITH_OVERLAP or lexical) and overlap):
             keep.append(hit)
     return keep
+
+
+# Which way data moves: into Iterable (import, sync from a warehouse) or out of it (export,
+# data sharing to a warehouse). "数据怎么弄进来" is not answered by the Snowflake export.
+_DIRECTION = {
+    "in": re.compile(r"\b(import|ingest|upload|load|bring (it |them |data )?in|into iterable|sync(ed|ing)? from)\b|导入|进来|摄取|上传|同步到", re.I),
+    "out": re.compile(r"\b(export|out of iterable|get (it |them |data )?out)\b|导出|出去|拿出来|回流", re.I),
+}
+
+
+def direction(text: str) -> str | None:
+    """The one way the text moves data, if it names exactly one."""
+    ways = [way for way, pattern in _DIRECTION.items() if pattern.search(text)]
+    return ways[0] if len(ways) == 1 else None
+
+
+def facing(hits: list[Hit], question: str, retriever: Retriever) -> list[Hit]:
+    """The hits without those moving data the other way from the question: a question about
+    getting data in is not answered by an export that shares its words, nor by another part
+    of the export's section ("No ETL required"). (Those moving it the question's way are not
+    put first: "the user upload won't take the rows" is about the identifier, not importing.)"""
+    way = direction(question)
+    if way is None:
+        return hits
+
+    def moves(hit: Hit) -> str | None:
+        return direction(f"{hit.text} {hit.heading}") or direction(" ".join(h.text for h in retriever.section_hits(hit.section, hit.lang)))
+
+    return [h for h in hits if moves(h) in (None, way)]
 
 
 _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")

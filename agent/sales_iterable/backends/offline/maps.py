@@ -76,7 +76,10 @@ MAP_SCORE_SHARE = 0.3  # a vague question's map leaves out passages far below th
 def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lang) -> str | None:
     """The section a how-to question is about: the lead's, or the best-ranked other one
     when the lead comes from a checklist, if it is a small section of related items."""
-    for hit in [lead, *found[:3]]:
+    # A lead from a feature's own section that is no walkthrough ("quiet hours" in the channels
+    # table) has none: another section that merely ranked near it would be read out instead.
+    own = lead.section not in MISCELLANY and not is_troubleshooting(lead)
+    for hit in [lead] if own else [lead, *found[:3]]:
         if hit.section in MISCELLANY or is_troubleshooting(hit) or hit.score < SUPPORT_SCORE_SHARE * found[0].score:
             continue
         items = retriever.section_hits(hit.section, lang)
