@@ -1210,3 +1210,41 @@ def test_a_request_for_steps_naming_no_problem_gets_no_troubleshooting_entry(ret
 def test_a_users_word_for_a_field_the_reference_names_otherwise_is_no_unknown_name(retriever):
     answer = compose("那如果用userId不用邮箱呢", retriever)
     assert "没有提到邮箱" not in answer.answer and "`email`" in answer.answer, answer.answer
+
+
+def test_where_the_trouble_lies_is_no_question_about_a_menu(retriever):
+    answer = compose("感觉我们的邮件效果很一般,不知道问题出在哪", retriever)
+    head = "\n".join(answer.answer.splitlines()[:2])
+    assert "菜单位置" not in answer.answer and "%" in head, answer.answer
+
+
+@pytest.mark.parametrize("question, start", [("is there a free plan we could use while we're still a small startup?", "No — "),
+                                             ("有免费套餐吗", "没有——")])
+def test_asking_whether_a_thing_exists_is_answered_no_when_the_reference_denies_it(retriever, question, start):
+    assert _first(compose(question, retriever)).startswith(start)
+
+
+def test_a_complaint_read_as_no_entry_still_gets_the_entry_when_its_fix_answers(retriever):
+    answer = compose("推送打开数一直是0,Brand Affinity的分也感觉不准", retriever)
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("原因") and "推送通知打开跟踪" in "\n".join(lines[:2]), answer.answer
+
+
+def test_an_entry_for_a_complaint_that_never_names_its_product_is_stated_as_an_assumption(retriever):
+    answer = compose("something's wrong with the data coming from our warehouse", retriever)
+    assert answer.answer.startswith("Cause") and any("Smart Ingest sync failing" in a for a in answer.assumptions), answer
+
+
+def test_whether_to_trust_a_result_gets_the_rule_not_a_yes(retriever):
+    answer = compose("实验结果看不太懂,不知道能不能信", retriever)
+    assert not _first(answer).startswith(PREFIXES) and "95%" in _first(answer), answer.answer
+
+
+def test_chinese_sentences_quoted_together_have_no_space_between(retriever):
+    answer = compose("我们两个系统共用一个项目调API,经常被限流", retriever)
+    assert not re.search(r"。 (?!\[)", answer.answer) and "共享项目级限流" in answer.answer, answer.answer
+
+
+def test_an_api_that_turns_calls_away_is_a_rate_limit(retriever):
+    answer = compose("导出用户数据的接口调几次就被拒了,是不是被封了", retriever)
+    assert "4次/分钟" in "\n".join(answer.answer.splitlines()[:2]), answer.answer

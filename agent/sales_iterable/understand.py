@@ -88,7 +88,9 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "haven't landed", "hasn't landed", "nothing landed", "nothing came through", "never shows",
                      "收不到", "失败", "报错", "不工作", "不生效", "异常", "出错", "排查", "挂了", "不对", "没收到",
                      "没有更新", "没更新", "为什么", "空的", "找不到", "一直返回", "被限制", "有问题", "出问题",
-                     "下降", "下滑", "变差", "很差", "太差", "效果差", "掉了", "没进来", "进不来", "没有进来", "明明",
+                     "下降", "下滑", "变差", "很差", "太差", "效果差", "效果不好", "效果一般", "效果很一般", "不理想", "not performing",
+                     "一直是0", "一直为0", "都是0", "不准确", "不太准", "感觉不准", "always 0", "stuck at 0", "shows 0",
+                     "showing 0", "always zero", "inaccurate", "looks off", "look off", "seems off", "掉了", "没进来", "进不来", "没有进来", "明明",
                      "看不到", "不显示", "没显示", "没反应", "没有反应", "什么都没", "一个都没", "不见了", "bug",
                      "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured",
                      # typed without the apostrophe
@@ -140,8 +142,9 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
     "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\binterval\b"
                             r"|\bhow fast\b|(多久|多长时间)[^??,,。;;]{0,8}一次|(?<!调用)频率|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
+    # ("问题出在哪", "卡在哪": where the trouble lies, no place in the product)
     "menu": re.compile(r"\bwhere\b[^?]{0,40}\b(find|see|configure[ds]?|set|turn|switch|enable|go|click|check|look|view|located|manage)\b"
-                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|在哪(?!个\s*(header|字段|参数|请求头|头)|些)(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
+                       r"|\bwhere in\b|\bwhere's that\b|\bwhich (menu|screen|tab|page)\b|(?<![出卡])在哪(?!个\s*(header|字段|参数|请求头|头)|些)(里|儿)?(看|找|配置|设置|开|打开|查看|管理)?"
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
     # "How many levels…?", "分几个等级?": the levels are the answer, not a count.
     "number": re.compile(r"\bhow many\b(?! (levels|types|kinds|tiers|stages|labels|options|categories)\b)|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"

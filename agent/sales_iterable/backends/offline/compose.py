@@ -35,7 +35,7 @@ from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered,
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
-from .troubleshooting import matching_entry, troubleshooting_lines
+from .troubleshooting import matching_entry, names_title, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
 SEARCH_K = 8
@@ -312,7 +312,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # A question that names almost nothing the reference knows was read as its closest
     # part of the reference: that is an assumption worth stating.
-    underspecified = vague or names_little
+    # So was a complaint matched to an entry whose product it never names ("something's wrong
+    # with the data coming from our warehouse": the Smart Ingest entry is a reading of it).
+    guessed_entry = entry is not None and not names_title(retriever, named(retriever, question), entry)
+    underspecified = vague or names_little or guessed_entry
     # A name the reference never uses was said so: no question about it would change that.
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
                                                                 follows_nothing=guessing)

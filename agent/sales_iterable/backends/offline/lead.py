@@ -297,7 +297,7 @@ def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever
     if row or steps or len(parts) == 1:
         return parts[i]  # a row whole; one step of a list, with the list's label
     if whole:
-        return " ".join(parts)  # a warning is read whole: its second half says what to do instead
+        return _spaced(parts)  # a warning is read whole: its second half says what to do instead
     keep = {i}
     if len(parts[0]) < 60:
         keep.add(0)  # a short first sentence is the headline the others depend on
@@ -325,11 +325,20 @@ def _joined(pieces: list[str]) -> str:
     for piece in pieces[1:]:
         head = _HEAD.match(piece)
         out.append(piece[head.end():] if head and out[0].startswith(head.group(1)) else piece)
-    return " ".join(out)
+    return _spaced(out)
+
+
+def _spaced(sentences: list[str]) -> str:
+    """Sentences side by side: a space after an English one, none after a Chinese full stop."""
+    return "".join(s + ("" if s.endswith(("。", "!", "?", ";", "!", "?")) or i == len(sentences) - 1 else " ")
+                   for i, s in enumerate(sentences))
 
 
 # Whether everything needs something: one case's requirement does not settle it.
 _EVERY = re.compile(r"\b(everything|every \w+|all (of )?(the |our )?\w+)\b[^?]*\b(need|require)|都要|都需要|都得|全都要", re.I)
+# Whether a result can be trusted is the user's call: the reference's rule for judging it
+# ("wait for 95% confidence") answers, with no yes or no of ours ("实验结果…能不能信?").
+_TRUST = re.compile(r"\b(trust|reliable|believe|legit)\b|能不能信|可不可信|可信吗|靠谱|靠不靠谱|准不准|能信吗", re.I)
 
 
 # A "yes" that holds only after a step, for a tier, or with a requirement: "can Journey
@@ -341,7 +350,7 @@ _CONDITION = re.compile(r"\b(before|after|once|only|unless|provided|as long as|r
 # review?"): the latter is answered by a plain yes.
 _ASKS_REQUIREMENT = re.compile(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)"
                                r"|要不要|需不需要|得装|过审|审核", re.I)
-_ASKS_EXISTENCE = re.compile(r"有没有|是否有|有无")
+_ASKS_EXISTENCE = re.compile(r"有没有|是否有|有无|^有[^??]{1,12}吗|\bis there (a|an|any)\b|\bare there any\b|\bdo you (have|offer)\b", re.I)
 _ASKS_WHEN = re.compile(r"\b(before|after|only)\b|之前|之后", re.I)
 
 
@@ -525,7 +534,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             if figure is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             return [words["figure"], cite(figure[0], figure[1])], [figure[1]]
-        if _EVERY.search(part):
+        if _EVERY.search(part) or _TRUST.search(part):
             # "Does everything need the SDK?": a passage about some cases ("in-app messages
             # require the SDK") is quoted, but it settles the question for those cases only.
             return [cite(lead.text, lead.hit)], [lead.hit]

@@ -45,7 +45,7 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
     for hit in found:
         if is_troubleshooting(hit) and hit.score >= ENTRY_SCORE_SHARE * found[0].score and names_entry(retriever, words, hit):
-            if u.goal_said and _names_title(retriever, words, hit):
+            if u.goal_said and names_title(retriever, words, hit):
                 return hit
             entry = " ".join(h.text for h in retriever.section_hits(hit.section, hit.lang))
             fit = coverage(retriever, terms, entry + " " + hit.heading)
@@ -54,7 +54,7 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     return None
 
 
-def _names_title(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
+def names_title(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
     """The question names the product an entry's title is about ("Smart Ingest" of "Smart
     Ingest sync failing")."""
     return _holds_rare(retriever, known(retriever, terms, forms=True), hit.heading.split(" > ")[-1], TITLE_WORD_WEIGHT)
