@@ -1248,3 +1248,39 @@ def test_chinese_sentences_quoted_together_have_no_space_between(retriever):
 def test_an_api_that_turns_calls_away_is_a_rate_limit(retriever):
     answer = compose("导出用户数据的接口调几次就被拒了,是不是被封了", retriever)
     assert "4次/分钟" in "\n".join(answer.answer.splitlines()[:2]), answer.answer
+
+
+def test_a_name_the_user_typed_outweighs_what_the_glossary_reads_into_a_phrase(retriever):
+    # "进Iterable" suggests Smart Ingest to the glossary; the user named Shopify
+    answer = compose("Shopify的商品能直接同步进Iterable吗?同步过来以后怎么在邮件里做商品推荐?", retriever)
+    assert "Shopify(商品同步" in "\n".join(answer.answer.splitlines()[:2]), answer.answer
+
+
+@pytest.mark.parametrize("question, hidden", [("which placements can in-app messages use?", "WhatsApp:"),
+                                              ("what's a normal 基准 for push open rate?", "Email open rate")])
+def test_the_other_rows_of_the_leads_table_are_not_padding(retriever, question, hidden):
+    answer = compose(question, retriever)
+    assert hidden not in answer.answer, answer.answer
+
+
+def test_a_price_asked_with_nothing_before_it_gets_the_pricing(retriever):
+    answer = compose("那这个要多少钱?", retriever)
+    assert "美元/月" in answer.answer and answer.clarifying_questions == [question_text("follows", "zh")], answer
+
+
+@pytest.mark.parametrize("question, route", [("should we just move to Klaviyo since we're mostly a shopify store?", "/sales-klaviyo"),
+                                             ("我们在考虑要不要换成Braze", "/sales-braze")])
+def test_whether_to_switch_to_a_competitor_goes_to_its_skill(retriever, question, route):
+    answer = compose(question, retriever)
+    assert answer.route is not None and answer.route.skill == route
+
+
+@pytest.mark.parametrize("question, endpoint", [("怎么用API把用户加进列表?另外静态列表和动态列表区别是什么", "/api/lists/subscribe"),
+                                                ("can i add people to a list through the api?", "/api/lists/subscribe")])
+def test_how_to_do_something_through_the_api_is_answered_with_the_call(retriever, question, endpoint):
+    assert endpoint in _first(compose(question, retriever))
+
+
+def test_a_complaint_about_an_api_call_is_no_request_for_an_endpoint(retriever):
+    answer = compose("服务端调用API发应用内消息,用户端什么都看不到", retriever)
+    assert "SDK" in _first(answer), answer.answer

@@ -9,6 +9,7 @@ are bridged by the glossary before both retrievers run.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -153,6 +154,10 @@ class Retriever:
         # a term already in the query as a whole word is not added again.
         self._aliases = [(word_pattern(alias, plural=True, glued=True), word_pattern(term, plural=True, glued=True), term)
                          for alias, term in glossary]
+        # The aliases that translate (召回 -> winback, 邮箱 -> email) rather than read a phrase
+        # as something the reference names ("进Iterable" -> Smart Ingest).
+        self._translations = [(alias, present, term) for (alias, present, term), (word, _) in zip(self._aliases, glossary)
+                              if has_han(word) != has_han(term) and not (has_han(word) and re.search("[A-Za-z]", word))]
         # The aligned passages' labels are a dictionary of the reference's own names: a Chinese
         # name inside an English question ("what is 同期群…") is also searched by its English
         # one (Cohorts). A troubleshooting entry's labels (症状, 原因) name no thing.
@@ -163,10 +168,13 @@ class Retriever:
                     and len(chunk.label) >= MIN_HAN_NAME and all(has_han(ch) for ch in chunk.label)):
                 self._zh_names.setdefault(chunk.label, twin.label)
 
-    def bridge(self, query: str) -> str:
-        """The query with the reference's own term appended for every alias it contains."""
+    def bridge(self, query: str, readings: bool = True) -> str:
+        """The query with the reference's own term appended for every alias it contains
+        (without `readings`: only for the aliases that translate a word into the other
+        language, and the Chinese names of English labels)."""
         lowered = query.lower()
-        extra = [term for alias, present, term in self._aliases if alias.search(lowered) and not present.search(lowered)]
+        aliases = self._aliases if readings else self._translations
+        extra = [term for alias, present, term in aliases if alias.search(lowered) and not present.search(lowered)]
         if has_han(query) and detect_language(query).lang == "en":
             extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query

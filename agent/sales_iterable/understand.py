@@ -58,7 +58,9 @@ _ABOUT_COMPETITOR = (r"\b(in|on|with|inside|within) {name}\b|\b{name}'s\b|\b{nam
                      r"|{name}\s*(的|里|中|上)|^(how|what|where|can|does|is)\b[^?]*\b{name}\b[^?]*\?$"
                      # a comparison: "is Klaviyo a better pick than Iterable?", "Braze 和 Iterable 哪个好"
                      r"|\b{name}\b[^?]*\b(better|worse|cheaper|vs\.?|versus|or iterable)\b|\b(than|vs\.?|versus|compared? (to|with)) {name}\b"
-                     r"|{name}[^??]*(还是|比|对比|相比|哪个好|哪个更)")
+                     r"|{name}[^??]*(还是|比|对比|相比|哪个好|哪个更)"
+                     # whether to switch: "should we just move to Klaviyo", "要不要换成Braze"
+                     r"|\b(move|moving|switch|switching|migrate|migrating|go|going) (over )?to {name}\b|(换成|换到|迁移到|迁到|转到|搬到)\s*{name}")
 # Connecting a CRM through a no-code connector needs both halves.
 CRM = ("salesforce", "hubspot", "pipedrive", "zoho", "crm")
 CONNECTORS = ("zapier", "make", "make.com", "no-code connector", "n8n")
@@ -123,7 +125,11 @@ Ask = Literal["endpoint", "url", "price", "limit", "retention", "duration", "fre
 ASK_CUES: dict[Ask, re.Pattern[str]] = {
     # "Can I trigger a journey from an API call?" asks whether, not which endpoint.
     "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b"
-                           r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个", re.I),
+                           r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个"
+                           # asking how to do something through the API: the call is the answer ("怎么用API
+                           # 把用户加进列表"); not a complaint about a call ("服务端调用API发…看不到")
+                           r"|^(how|can|could|is there a way)\b[^?]*\b(via|through|using|over) (the |your |an )?(rest )?api\b"
+                           r"|(怎么|如何|怎样|能不能|可以|能否)\s*(用|通过|走)\s*(API|接口)", re.I),
     "url": re.compile(r"\bbase url\b|\bhost(name)?\b|\bapi (host|address|domain)\b|api地址|地址用哪个|域名", re.I),
     # "how much does it cost", "how much is Growth?"; not "how much history do we need"
     "price": re.compile(r"\bhow much\s*([?？]|$|(does|do|is|are|will|would|for|per|it|to pay)\b)|\bprice|\bpricing\b|\bcost|\bfees?\b|\bcharges?\b|多少钱|价格|费用|收费|报价|贵", re.I),

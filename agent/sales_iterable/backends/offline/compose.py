@@ -72,6 +72,16 @@ def said_already(text: str, body: list[str]) -> bool:
 _CITED = re.compile(r"\[([\w-]+)\]$")
 
 
+def _other_item(hit: Hit, lead: Hit, asked: set[str]) -> bool:
+    """`hit` is another labelled item of the lead's list or table, without the words by which
+    the question picked the lead's item ("push" of "push open rate"; "in-app" of "In-app
+    messages" beside the WhatsApp row)."""
+    if hit.section != lead.section or not hit.chunk.label or not lead.chunk.label:
+        return False
+    picked = held(asked, set(salient(lead.chunk.label)))
+    return bool(picked) and not picked <= held(picked, set(salient(hit.chunk.label)))
+
+
 def _first_cited(body: list[str], n: int) -> list[str]:
     """The lines of an answer up to its n-th line that quotes a passage."""
     kept: list[str] = []
@@ -113,7 +123,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     names_topic = any(retriever.idf(t) >= TITLE_WORD_WEIGHT for t in named(retriever, retriever.bridge(topic)))
     asks_a_topic = any(retriever.idf(t) >= ASKED_TOPIC_WEIGHT for t in named(retriever, question) - _HOW_WORDS)
     guessing = alone.follow_up and not previous  # a follow-up with nothing before it
-    orphan = guessing and not names_topic and not asks_a_topic
+    # "那这个要多少钱?" asks a price, and prices have one home in the reference: its pricing.
+    orphan = guessing and not names_topic and not asks_a_topic and "price" not in alone.asks
     if guessing:
         body.append(words["orphan" if orphan else "no_history"])
         u = replace(u, yes_no=False)  # "is it the same for SMS?": yes or no to what came before, unknown
@@ -272,6 +283,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     if leads and not vague:
         top = leads[0].hit
         terms = salient(retriever.bridge(query))
+        asked = known(retriever, salient(query), forms=True)
         for hit in found:
             if len(used) >= (MAX_SUPPORT_UNKNOWN if unknown or gap_first else MAX_SUPPORT) + len(leads):
                 break
@@ -285,6 +297,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # "Bulk track events: POST /api/events/trackBulk" after the line that lists it
             if entry is not None and hit.section != "gotchas":
                 continue  # beside an entry's checks only a warning about the same problem adds anything
+            if _other_item(hit, top, asked):
+                continue  # "push open rate": the email open rate row beside it answers another question
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)

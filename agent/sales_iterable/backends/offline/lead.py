@@ -21,6 +21,7 @@ from .wording import TEXT, cite
 LEAD_CANDIDATES = 8
 RANK_WEIGHT = 1.0
 WORD_WEIGHT = 0.12
+BRIDGED_SHARE = 0.25  # a word the glossary added, not the user, counts this much of its weight
 KIND_BONUS = 1.0
 # A sentence holding the kind of thing asked (a URL, a figure…) about the question's subject
 # answers it; one that shares more words but lacks it does not, however many it shares.
@@ -259,6 +260,11 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     troubleshooting entry that matches."""
     wanted = salient(retriever.bridge(focus or question))
     wanted |= known(retriever, wanted, forms=True)  # "limited" also matches the reference's "limit"
+    # The glossary's reading of a phrase weighs less than a name the user typed: "Shopify的商品
+    # …同步进Iterable" names Shopify; "进Iterable" only suggests Smart Ingest. A translation
+    # is the user's word (召回 in an English question is winback).
+    typed = salient(retriever.bridge(focus or question, readings=False))
+    typed |= known(retriever, typed, forms=True)
     subject = subject_of(focus or question, u, retriever)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
@@ -270,7 +276,8 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
             if u.goal == "Troubleshoot" and u.goal_said and bare_endpoint(sentence):
                 continue
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
-            score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(retriever.idf(t) for t in wanted & own)
+            score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(
+                retriever.idf(t) * (1.0 if t in typed else BRIDGED_SHARE) for t in wanted & own)
             if u.asks and answers_kind(retriever, u, sentence, subject, hit):
                 score += ASKED_KIND_BONUS
             if u.yes_no and settles(retriever, wanted, sentence, hit):
