@@ -1284,3 +1284,27 @@ def test_how_to_do_something_through_the_api_is_answered_with_the_call(retriever
 def test_a_complaint_about_an_api_call_is_no_request_for_an_endpoint(retriever):
     answer = compose("服务端调用API发应用内消息,用户端什么都看不到", retriever)
     assert "SDK" in _first(answer), answer.answer
+
+
+def test_a_phrase_the_glossary_reads_as_a_product_ties_no_nearest_fact_to_an_unknown_name(retriever):
+    # "logs into iterable" is a login, not the "into Iterable" of Smart Ingest
+    answer = compose("how do I set up SAML SSO so our team logs into iterable with okta?", retriever)
+    assert "Smart Ingest" not in answer.answer and not answer.sources, answer.answer
+
+
+@pytest.mark.parametrize("question", ["Iterable 能给微信公众号发消息吗?", "能发微信公众号吗"])
+def test_a_channel_the_reference_lacks_gets_the_channels_not_a_line_sharing_its_verb(retriever, question):
+    answer = compose(question, retriever)
+    assert [s.section for s in answer.sources][:1] == ["channels"] and "对照组" not in answer.answer, answer.answer
+
+
+def test_a_message_sent_out_is_no_data_export(retriever):
+    # 发出去 (sent) once read as data moving out, which left out the iOS push entry
+    answer = compose("iOS上推送显示发出去了但是用户手机上啥也没收到", retriever)
+    assert answer.answer.startswith("原因") and answer.sources[0].section == "ios-push-not-delivering", answer.answer
+
+
+def test_what_is_not_required_is_no_condition(retriever):
+    first = _first(compose("Is there a way to get our Iterable data into Snowflake without our data eng team building a pipeline?", retriever))
+    assert first.startswith(TEXT["en"]["yes"]) and "No ETL required" in first, first
+

@@ -158,6 +158,7 @@ class Retriever:
         # as something the reference names ("进Iterable" -> Smart Ingest).
         self._translations = [(alias, present, term) for (alias, present, term), (word, _) in zip(self._aliases, glossary)
                               if has_han(word) != has_han(term) and not (has_han(word) and re.search("[A-Za-z]", word))]
+        self._alias_words = [(pattern, word) for (pattern, _, _), (word, _) in zip(self._aliases, glossary)]
         # The aligned passages' labels are a dictionary of the reference's own names: a Chinese
         # name inside an English question ("what is 同期群…") is also searched by its English
         # one (Cohorts). A troubleshooting entry's labels (症状, 原因) name no thing.
@@ -178,6 +179,12 @@ class Retriever:
         if has_han(query) and detect_language(query).lang == "en":
             extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
+
+    def aliases_in(self, query: str) -> list[str]:
+        """The glossary's aliases the query contains ("free trial", "召回"): the user's words
+        for something the reference names otherwise."""
+        lowered = query.lower()
+        return [word for pattern, word in self._alias_words if pattern.search(lowered)]
 
     def scores(
         self,

@@ -46,7 +46,7 @@ NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a q
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
-_SENDS = re.compile(r"\b(send|sending|message|messages|messaging)\b|发.{0,12}消息|渠道", re.I)
+_SENDS = re.compile(r"\b(send|sending|message|messages|messaging)\b|发.{0,12}消息|渠道|(能|可以|能不能|可不可以|支持)发", re.I)
 NO_HISTORY_LINES = 2  # passages quoted for a follow-up asked with nothing before it
 REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing
 
@@ -209,10 +209,15 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
 
     # After "the reference does not mention LINE", a nearby fact is worth showing only when it
     # shares a telling word with the rest of the question ("messages" is in half the reference).
-    rest = {t for t in named(retriever, retriever.bridge(query)) if retriever.idf(t) >= NEAREST_WORD_WEIGHT}
+    # (Words the user typed, or translated: the glossary's reading of "logs into iterable" as
+    # Smart Ingest ties nothing to a question about SSO.)
+    rest = {t for t in named(retriever, retriever.bridge(query, readings=False)) if retriever.idf(t) >= NEAREST_WORD_WEIGHT}
+    # A name sent as messages is a channel the reference lacks: the channels it has are the
+    # nearest fact, not a line that only shares "发消息" ("不给对照组用户发消息").
+    sent = bool(unknown) and bool(_SENDS.search(question))
 
     def far(text: str, twin: str | None) -> bool:
-        return bool(unknown) and not (rest & salient(f"{text} {twin or ''}"))
+        return bool(unknown) and (sent or not (rest & salient(f"{text} {twin or ''}")))
 
     # With nothing before it, a follow-up that states no problem is no symptom ("same thing
     # but for push tho": the iOS push fixes were a guess at what came before).
@@ -249,7 +254,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             for hit in shown:
                 use(hit)
     # (a name sent as messages is a channel: "能发微信公众号或者企业微信消息吗?")
-    kind = (named_section(query, found, retriever) or ("channels" if _SENDS.search(question) else None)
+    kind = (named_section(query, found, retriever) or ("channels" if sent else None)
             if unknown and len(body) == said_unknown and found else None)
     if kind is not None and (names := names_line(kind, retriever, lang)) is not None:
         # "支持微信或者 LINE 渠道吗?" and no passage near it: what the reference has of the

@@ -107,7 +107,7 @@ def relevant(hits: list[Hit], question: str) -> list[Hit]:
 # data sharing to a warehouse). "数据怎么弄进来" is not answered by the Snowflake export.
 _DIRECTION = {
     "in": re.compile(r"\b(import|ingest|upload|load|bring (it |them |data )?in|into iterable|sync(ed|ing)? from)\b|导入|进来|摄取|上传|同步到", re.I),
-    "out": re.compile(r"\b(export|out of iterable|get (it |them |data )?out)\b|导出|出去|拿出来|回流", re.I),
+    "out": re.compile(r"\b(export|out of iterable|get (it |them |data )?out)\b|导出|回流", re.I),  # not 发出去: sent
 }
 
 
@@ -352,6 +352,13 @@ _TRUST = re.compile(r"\b(trust|reliable|believe|legit)\b|能不能信|可不可�
 # Assist's workflow go live directly?" against "review and adjust before activating".
 _CONDITION = re.compile(r"\b(before|after|once|only|unless|provided|as long as|requir\w*|must)\b"
                         r"|之前|以前|前(?:可|需|要|先|请)|之后|以后|后才|仅|只有|只能|需要|必须|除非|审核", re.I)
+# What is not required is no condition: "No ETL required", "无需ETL", "不需要…".
+_NOT_REQUIRED = re.compile(r"\bno [\w-]+(?: [\w-]+)? required\b|\bnot (?:be )?required\b|无需|不需要", re.I)
+
+
+def _condition(text: str) -> re.Match[str] | None:
+    """The condition a sentence sets, if any (its position is the sentence's own)."""
+    return _CONDITION.search(_NOT_REQUIRED.sub(lambda m: " " * len(m.group()), text))
 # A question about a requirement ("does it need the SDK?", "要先过审吗?"), and one about
 # the condition itself ("do WhatsApp messages need approved templates?", "only after
 # review?"): the latter is answered by a plain yes.
@@ -519,6 +526,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     if u.yes_no and known:
         # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
         terms = salient(retriever.bridge(_CONTRAST.sub("", part)))
+        # The user's word for something the reference names otherwise ("free trial" for its
+        # "free tier") is not a word the reference lacks: the term it stands for is searched.
+        terms -= {t for t in salient(" ".join(retriever.aliases_in(part))) if retriever.kin(t) is None}
         quantity = QUANTITY.search(part)
         if quantity:
             terms = without_figures(terms)
@@ -564,7 +574,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             return ([words["contradiction"], "- " + cite(lead.text, lead.hit),
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
         asks_condition = asks_requirement or _ASKS_WHEN.search(part)
-        condition = _CONDITION.search(lead.text) if not asks_condition else None
+        condition = _condition(lead.text) if not asks_condition else None
         until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
         if says and until:
             return [cite(words["not_forever"].format(condition=_clause(lead.text, until)) + lead.text, lead.hit)], [lead.hit]
