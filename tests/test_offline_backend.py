@@ -1308,3 +1308,26 @@ def test_what_is_not_required_is_no_condition(retriever):
     first = _first(compose("Is there a way to get our Iterable data into Snowflake without our data eng team building a pipeline?", retriever))
     assert first.startswith(TEXT["en"]["yes"]) and "No ETL required" in first, first
 
+
+
+def test_where_to_start_with_iterable_named_is_still_the_checklist(retriever):
+    answer = compose("where do I even start with iterable", retriever)
+    assert answer.answer.splitlines()[1].startswith("1. Set up data center"), answer.answer
+
+
+def test_a_later_part_naming_its_own_thing_is_checked_against_it_not_the_first_part(retriever):
+    # the SMS endpoint answers "发短信用哪个接口?", though WhatsApp was asked about first
+    answer = compose("WhatsApp 消息分哪几种类型?发短信用哪个接口?", retriever)
+    assert "没有给出" not in answer.answer and "/api/sms/target" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question, start", [("Iterable 有免费版吗?", "没有——"),
+                                             ("嵌入式消息怎么接?我们只有服务端API能行吗?", "不行——")])
+def test_has_it_in_chinese_is_answered_there_is_none_and_only_having_is_not_asking(retriever, question, start):
+    lines = compose(question, retriever).answer.splitlines()
+    assert any(line.startswith(start) for line in lines[:2]), lines
+
+
+def test_a_sections_title_named_whole_gets_that_section_however_common_the_word(retriever):
+    answer = compose("实验这块说说", retriever)
+    assert answer.sources[0].section == "experiments" and answer.answer.startswith("参考资料涵盖实验"), answer.answer

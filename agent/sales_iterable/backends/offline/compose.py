@@ -187,7 +187,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 # One of two things compared: what it is, not the line that best matches its name.
                 about = about if about.score else about.model_copy(update={"score": hits[0].score})
                 lead = Lead(about, render_passage(about.chunk), about.score, render_passage(about.chunk))
-            per_part.append((focus or text, pu, lead))  # a part that leans on the first is read with it
+            # A part that leans on the first is read with it, unless it names a thing of its own
+            # ("…?发短信用哪个接口?": the endpoint asked is SMS's, not WhatsApp's).
+            own = leans and bool(named(retriever, retriever.bridge(without_asks(part, pu.asks))))
+            per_part.append((focus or (part if own else text), pu, lead))
     found = facing(sorted(found, key=lambda h: -h.score), question, retriever)
     leads = [lead for _, _, lead in per_part if lead is not None]
 

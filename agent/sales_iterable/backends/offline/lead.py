@@ -364,7 +364,7 @@ def _condition(text: str) -> re.Match[str] | None:
 # review?"): the latter is answered by a plain yes.
 _ASKS_REQUIREMENT = re.compile(r"\b(need|require|must|necessary)|需要|必须|要先|(?<!不)要(装|安装|集成|接入|接|配置|开通)"
                                r"|要不要|需不需要|得装|过审|审核", re.I)
-_ASKS_EXISTENCE = re.compile(r"有没有|是否有|有无|^有[^??]{1,12}吗|\bis there (a|an|any)\b|\bare there any\b|\bdo you (have|offer)\b", re.I)
+_ASKS_EXISTENCE = re.compile(r"有没有|是否有|有无|(?<![没只还也都所])有[^??,,。能行可会]{1,12}吗|\bis there (a|an|any)\b|\bare there any\b|\bdo you (have|offer)\b", re.I)
 _ASKS_WHEN = re.compile(r"\b(before|after|only)\b|之前|之后", re.I)
 
 

@@ -28,7 +28,7 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
 _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|\bwhat (is it|are they) (good )?for\b|"
-                       r"介绍|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
+                       r"介绍|说说|讲讲|聊聊|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
 # Asking about the whole of a topic, however long the question ("anything i should know about
 # the ai stuff"); "…怎么办" after a problem is no such ask.
 _WHOLE_TOPIC = re.compile(r"^(tell me about|overview of|explain)\b|\bstuff\b|\banything (i|we) should know\b|介绍一下|大概介绍", re.I)
@@ -110,13 +110,23 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
     -> "Studio (Journey Builder)", "where do we start" -> the getting-started checklist,
     through the glossary): the rarest title word the question shares decides."""
     wanted = salient(retriever.bridge(question))
+    lowered = question.lower()
     best, weight = None, 0.0
     for hit in found:
         title = hit.heading.split(" > ")[-1]
+        # A title named whole ("实验这块说说" names 实验) names its section however common the
+        # word is elsewhere (实验显著性, 设置实验); the longest such title wins.
+        whole = re.split(r"[((]", title)[0].strip().lower()
+        if len(whole) >= 2 and whole in lowered and (w := WHOLE_TITLE_WEIGHT + len(whole)) > weight:
+            best, weight = hit.section, w
+            continue
         shared = {t for t in held(wanted, set(salient(title))) if retriever.idf(retriever.kin(t) or t) >= TITLE_WORD_WEIGHT}
         if shared and (w := max(retriever.idf(t) for t in shared)) > weight:
             best, weight = hit.section, w
     return best
+
+
+WHOLE_TITLE_WEIGHT = 100.0  # above any word's idf
 
 
 _ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)

@@ -19,7 +19,7 @@ GENERIC = frozenset(
     "still even already yet please thank thanks then later again right working works worked doing done going "
     "once all has had having whether without within while could would should might but via sent until not isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "
     # the particle of a phrasal verb ("checked out", "held back") and who anyone is
-    "start starts started starting out down over back away around getting gets people folks someone something anyone everyone "
+    "out down over back away around getting gets people folks someone something anyone everyone "
     # the same kind of words in Chinese: what one does with anything, how one asks
     "具体 操作 配置 设置 创建 使用 需要 帮助 可以 如何 一下 请问 知道 支持 实现 有没 没有".split()
 )
