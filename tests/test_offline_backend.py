@@ -1331,3 +1331,15 @@ def test_has_it_in_chinese_is_answered_there_is_none_and_only_having_is_not_aski
 def test_a_sections_title_named_whole_gets_that_section_however_common_the_word(retriever):
     answer = compose("实验这块说说", retriever)
     assert answer.sources[0].section == "experiments" and answer.answer.startswith("参考资料涵盖实验"), answer.answer
+
+
+def test_a_complaint_that_something_is_broken_in_chinese_gets_its_entry(retriever):
+    answer = compose("Brand Affinity 里几乎所有人都是中立,是不是坏了", retriever)
+    assert answer.sources[0].section == "low-brand-affinity-accuracy" and answer.answer.startswith("原因"), answer.answer
+
+
+@pytest.mark.parametrize("question, lang", [("Smart Ingest 和 Snowflake Secure Data Sharing 有什么区别", "zh"),
+                                            ("whats the difference between smart ingest and snowflake data sharing", "en")])
+def test_two_things_compared_that_move_data_opposite_ways_say_so_first(retriever, question, lang):
+    first = _first(compose(question, retriever))
+    assert first.startswith(TEXT[lang]["directions"].split("{")[0]) and first.index("mart") < first.index("nowflake"), first

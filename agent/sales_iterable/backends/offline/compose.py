@@ -30,7 +30,7 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer,
+from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer, moves,
                    lead_lines, relevant, versus)
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
@@ -310,6 +310,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
+    pair = [(parts[i], lead) for i, (_, _, lead) in enumerate(per_part) if i in things and lead is not None]
+    ways = {moves(lead.hit, retriever): name for name, lead in pair}
+    if len(pair) == 2 and set(ways) == {"in", "out"} and not unknown:
+        # Two things compared that move data opposite ways: that is the difference to say
+        # first ("Smart Ingest 和 Snowflake Secure Data Sharing 有什么区别").
+        body.insert(0, words["directions"].format(into=ways["in"], out=ways["out"]))
     verdict = next((v for line in body[:2] if (v := versus(question, line, lang)) is not None), None)
     if verdict is not None:
         # "ours is like 3%": the benchmark line answers, and where their figure stands says it plainly

@@ -125,11 +125,12 @@ def facing(hits: list[Hit], question: str, retriever: Retriever) -> list[Hit]:
     way = direction(question)
     if way is None:
         return hits
+    return [h for h in hits if moves(h, retriever) in (None, way)]
 
-    def moves(hit: Hit) -> str | None:
-        return direction(f"{hit.text} {hit.heading}") or direction(" ".join(h.text for h in retriever.section_hits(hit.section, hit.lang)))
 
-    return [h for h in hits if moves(h) in (None, way)]
+def moves(hit: Hit, retriever: Retriever) -> str | None:
+    """Which way the passage moves data: its own words, else its section's."""
+    return direction(f"{hit.text} {hit.heading}") or direction(" ".join(h.text for h in retriever.section_hits(hit.section, hit.lang)))
 
 
 _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
