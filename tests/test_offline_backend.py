@@ -1179,6 +1179,7 @@ def test_an_unknown_name_sent_as_messages_gets_the_channels_by_name(retriever):
 
 
 @pytest.mark.parametrize("question, lang", [("set up 静默时段 for our SMS sends", "en"), ("how to enable quiet hours for sms", "en"),
+                                            ("how do I set 静默时段 for sms in iterable", "en"),
                                             ("帮我设置一下短信静默时段", "zh")])
 def test_a_request_for_steps_the_reference_does_not_give_says_so_first(retriever, question, lang):
     answer = compose(question, retriever)
@@ -1343,3 +1344,21 @@ def test_a_complaint_that_something_is_broken_in_chinese_gets_its_entry(retrieve
 def test_two_things_compared_that_move_data_opposite_ways_say_so_first(retriever, question, lang):
     first = _first(compose(question, retriever))
     assert first.startswith(TEXT[lang]["directions"].split("{")[0]) and first.index("mart") < first.index("nowflake"), first
+
+
+def test_a_vague_question_naming_an_item_starts_with_it_and_leaves_out_its_table_neighbours(retriever):
+    answer = compose("tell me about the in-app stuff", retriever)
+    lines = answer.answer.splitlines()
+    assert lines[1].startswith("- In-app messages:") and "WhatsApp:" not in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question, lang", [("Studio 里面的 Delay 能等到用户生日那天再发吗", "zh"),
+                                            ("can a journey wait until the users birthday?", "en")])
+def test_a_birthday_is_a_date_field_a_dynamic_delay_waits_for(retriever, question, lang):
+    first = _first(compose(question, retriever))
+    assert first.startswith(TEXT[lang]["yes"]) and ("动态延迟" in first or "dynamic" in first), first
+
+
+def test_what_features_it_has_is_answered_with_all_of_them_by_name(retriever):
+    first = _first(compose("Iterable的AI功能都有啥", retriever))
+    assert "Predictive Goals" in first and "Brand Affinity" in first, first

@@ -32,7 +32,7 @@ from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer, moves,
                    lead_lines, relevant, versus)
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line, other_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
 from .troubleshooting import matching_entry, names_title, troubleshooting_lines
@@ -70,16 +70,6 @@ def said_already(text: str, body: list[str]) -> bool:
 
 # A line that quotes a passage ends with its section id (`wording.cite`).
 _CITED = re.compile(r"\[([\w-]+)\]$")
-
-
-def _other_item(hit: Hit, lead: Hit, asked: set[str]) -> bool:
-    """`hit` is another labelled item of the lead's list or table, without the words by which
-    the question picked the lead's item ("push" of "push open rate"; "in-app" of "In-app
-    messages" beside the WhatsApp row)."""
-    if hit.section != lead.section or not hit.chunk.label or not lead.chunk.label:
-        return False
-    picked = held(asked, set(salient(lead.chunk.label)))
-    return bool(picked) and not picked <= held(picked, set(salient(hit.chunk.label)))
 
 
 def _first_cited(body: list[str], n: int) -> list[str]:
@@ -305,7 +295,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # "Bulk track events: POST /api/events/trackBulk" after the line that lists it
             if entry is not None and hit.section != "gotchas":
                 continue  # beside an entry's checks only a warning about the same problem adds anything
-            if _other_item(hit, top, asked):
+            if other_item(hit, top, asked):
                 continue  # "push open rate": the email open rate row beside it answers another question
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
                 body.append("- " + cite(render_passage(hit.chunk), hit))

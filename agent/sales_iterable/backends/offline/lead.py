@@ -35,7 +35,7 @@ HOW_TO_BONUS = 0.3  # a setup question: a sentence that says where or what to do
 # hours for our SMS" / "帮我配置一下…".
 # ("sync keeps choking on one column" is no request: a verb that is also a noun asks only
 # when no verb follows it.)
-_SET_UP = r"(set up|setup|configure|enable|turn on|switch on|create|build|connect|add|import|load|sync|upload)"
+_SET_UP = r"(set up|setup|set|configure|enable|turn on|switch on|create|build|connect|add|import|load|sync|upload)"
 _NOUN_AFTER = r"(?!\s+(keeps|is|was|has|had|failed|fails|won'?t|isn'?t|doesn'?t|didn'?t|not|job|jobs|error|errors)\b)"
 HOW_TO_QUESTION = re.compile(rf"\bhow (do|can|should|would) (i|we|you)\b.*\b{_SET_UP}\b|\bhow to {_SET_UP}\b|\bsteps to\b"
                              rf"|^\W*(please |pls |help me |can you help me )?{_SET_UP}\b{_NOUN_AFTER}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ...language import Lang, has_han
-from ...lexical import lexical_tokens
+from ...lexical import camel_pieces, lexical_tokens
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
@@ -28,10 +28,10 @@ VAGUE_LENGTH = {"en": 40, "zh": 12}  # characters: a vague question is short
 # Asking about a topic without saying what about it ("help with journeys", "webhooks??",
 # "AI功能介绍一下", "分群怎么做").
 _OPEN_ASK = re.compile(r"^(help( me)?( with)?|tell me about|overview of|explain)\b|\bstuff\b|\?\?|\bwhat (is it|are they) (good )?for\b|"
-                       r"介绍|说说|讲讲|聊聊|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
+                       r"介绍|说说|讲讲|聊聊|都有啥|都有什么|有啥功能|有什么功能|怎么弄|怎么做|怎么搞|怎么搭|咋搭|咋做|咋整|咋办|怎么办|咋弄|怎么样|咋样|有啥用|有什么用|能干嘛|能干什么|能做什么|是干什么的", re.I)
 # Asking about the whole of a topic, however long the question ("anything i should know about
 # the ai stuff"); "…怎么办" after a problem is no such ask.
-_WHOLE_TOPIC = re.compile(r"^(tell me about|overview of|explain)\b|\bstuff\b|\banything (i|we) should know\b|介绍一下|大概介绍", re.I)
+_WHOLE_TOPIC = re.compile(r"^(tell me about|overview of|explain)\b|\bstuff\b|\banything (i|we) should know\b|介绍一下|大概介绍|都有啥|都有什么", re.I)
 # A bare topic ("短信", "webhooks"): no question asked about it at all.
 _ASKING = re.compile(r"[??]|\b(what|how|why|when|where|which|who|can|does|do|is|are|should)\b|什么|怎|吗|呢|哪|为什么|多少|能不能", re.I)
 BARE_TOPIC_WORDS = 2
@@ -86,6 +86,17 @@ def feature_section(lead: Hit, found: list[Hit], retriever: Retriever, lang: Lan
         if len(items) <= MAX_WALKTHROUGH and not any(h.chunk.kind == "row" for h in items):
             return hit.section
     return None
+
+
+def other_item(hit: Hit, lead: Hit, asked: set[str]) -> bool:
+    """`hit` is another labelled item of the lead's list or table, without the words by which
+    the question picked the lead's item ("push" of "push open rate"; "in-app" of "In-app
+    messages" beside the WhatsApp row)."""
+    if hit.section != lead.section or not hit.chunk.label or not lead.chunk.label:
+        return False
+    picked = held(asked, set(salient(lead.chunk.label)))
+    # (a name's own pieces are not its words: "WhatsApp" holds no "app")
+    return bool(picked) and not picked <= held(picked, set(salient(hit.chunk.label)) - camel_pieces(hit.chunk.label))
 
 
 def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
@@ -237,9 +248,15 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
     top = [h for h in candidates[:MAX_MAP] if h.score >= MAP_SCORE_SHARE * candidates[0].score
            and not SYMPTOM.match(h.text.lstrip("- "))]
     # A question that is only a feature's name ("brand affinity") starts with what it is.
-    about = next((h for h in top if _is_named(question, h, retriever)), None)
+    # Else, asked for an overview, one whose item the question names ("the in-app stuff": the
+    # In-app messages row, not the in-app click rate that ranked above it; "in-app not
+    # showing" keeps the SDK warning first).
+    overview = bool(_WHOLE_TOPIC.search(question) or _OPEN_ASK.search(question))
+    about = (next((h for h in top if _is_named(question, h, retriever)), None)
+             or next((h for h in top if overview and h.chunk.label and names_item(question, h, retriever)), None))
     if about is not None:
-        top = [about] + [h for h in top if h is not about]
+        asked = known(retriever, salient(question), forms=True)
+        top = [about] + [h for h in top if h is not about and not other_item(h, about, asked)]
     alone = len(top) == 1 and top[0].section not in MISCELLANY and not is_troubleshooting(top[0])
     if alone:
         # One passage is too little for a map ("想做个召回" met only the lifecycle line): its
