@@ -1362,3 +1362,9 @@ def test_a_birthday_is_a_date_field_a_dynamic_delay_waits_for(retriever, questio
 def test_what_features_it_has_is_answered_with_all_of_them_by_name(retriever):
     first = _first(compose("Iterable的AI功能都有啥", retriever))
     assert "Predictive Goals" in first and "Brand Affinity" in first, first
+
+
+def test_sentences_quoted_together_are_spaced_as_their_language_is():
+    from sales_iterable.backends.offline.lead import _spaced
+    assert _spaced(["Is it per project?", "Yes.", "Back off on 429"]) == "Is it per project? Yes. Back off on 429"
+    assert _spaced(["\u9650\u6d41\u6309\u9879\u76ee\u3002", "\u8bf7\u91cd\u8bd5"]) == "\u9650\u6d41\u6309\u9879\u76ee\u3002\u8bf7\u91cd\u8bd5"

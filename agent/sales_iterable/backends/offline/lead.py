@@ -338,8 +338,10 @@ def _joined(pieces: list[str]) -> str:
 
 def _spaced(sentences: list[str]) -> str:
     """Sentences side by side: a space after an English one, none after a Chinese full stop."""
-    return "".join(s + ("" if s.endswith(("。", "!", "?", ";", "!", "?")) or i == len(sentences) - 1 else " ")
-                   for i, s in enumerate(sentences))
+    return "".join(s + ("" if s.endswith(_HAN_STOPS) or i == len(sentences) - 1 else " ") for i, s in enumerate(sentences))
+
+
+_HAN_STOPS = ("\u3002", "\uff01", "\uff1f", "\uff1b")  # the full-width full stop, exclamation and question marks, semicolon
 
 
 # Whether everything needs something: one case's requirement does not settle it.
@@ -360,6 +362,8 @@ _NOT_REQUIRED = re.compile(r"\bno [\w-]+(?: [\w-]+)? required\b|\bnot (?:be )?re
 def _condition(text: str) -> re.Match[str] | None:
     """The condition a sentence sets, if any (its position is the sentence's own)."""
     return _CONDITION.search(_NOT_REQUIRED.sub(lambda m: " " * len(m.group()), text))
+
+
 # A question about a requirement ("does it need the SDK?", "要先过审吗?"), and one about
 # the condition itself ("do WhatsApp messages need approved templates?", "only after
 # review?"): the latter is answered by a plain yes.

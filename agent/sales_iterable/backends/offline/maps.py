@@ -116,6 +116,9 @@ def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
     return False
 
 
+WHOLE_TITLE_WEIGHT = 100.0  # a section title named whole outweighs any one word's idf
+
+
 def named_section(question: str, found: list[Hit], retriever: Retriever) -> str | None:
     """The section among those found whose title the question names ("help with journeys"
     -> "Studio (Journey Builder)", "where do we start" -> the getting-started checklist,
@@ -127,7 +130,7 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
         title = hit.heading.split(" > ")[-1]
         # A title named whole ("实验这块说说" names 实验) names its section however common the
         # word is elsewhere (实验显著性, 设置实验); the longest such title wins.
-        whole = re.split(r"[((]", title)[0].strip().lower()
+        whole = re.split(r"[(\uff08]", title)[0].strip().lower()
         if len(whole) >= 2 and whole in lowered and (w := WHOLE_TITLE_WEIGHT + len(whole)) > weight:
             best, weight = hit.section, w
             continue
@@ -135,9 +138,6 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
         if shared and (w := max(retriever.idf(t) for t in shared)) > weight:
             best, weight = hit.section, w
     return best
-
-
-WHOLE_TITLE_WEIGHT = 100.0  # above any word's idf
 
 
 _ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)
