@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,6 +75,25 @@ def fuse(
         near = max(0.0, 1.0 - (top_dense - dense[unit]) / dense_span) if unit in dense else 0.0
         fused[unit] = lexical_weight * lex + (1.0 - lexical_weight) * near
     return fused
+
+
+class _Alias(NamedTuple):
+    """A glossary line: the user's word, how it and the reference's term are matched in a
+    query, the term, and whether it translates the word into the other language (召回 ->
+    winback, 邮箱 -> email) rather than reading a phrase as something the reference names
+    ("进Iterable" -> Smart Ingest)."""
+
+    word: str
+    pattern: re.Pattern[str]
+    present: re.Pattern[str]
+    term: str
+    translates: bool
+
+
+def _translates(word: str, term: str) -> bool:
+    """A word of one script for a term of the other (a Chinese phrase that also holds Latin
+    letters, "进Iterable", is a reading, not a translation)."""
+    return has_han(word) != has_han(term) and not (has_han(word) and re.search("[A-Za-z]", word))
 
 
 def _within_one(scores: dict[str, float]) -> dict[str, float]:
@@ -152,13 +171,8 @@ class Retriever:
                 self._titles[chunk.unit].update(lexical_tokens(chunk.heading.split(" > ")[-1]))
         # Latin aliases match whole words only ("EU" must not fire inside "queue"), and
         # a term already in the query as a whole word is not added again.
-        self._aliases = [(word_pattern(alias, plural=True, glued=True), word_pattern(term, plural=True, glued=True), term)
-                         for alias, term in glossary]
-        # The aliases that translate (召回 -> winback, 邮箱 -> email) rather than read a phrase
-        # as something the reference names ("进Iterable" -> Smart Ingest).
-        self._translations = [(alias, present, term) for (alias, present, term), (word, _) in zip(self._aliases, glossary)
-                              if has_han(word) != has_han(term) and not (has_han(word) and re.search("[A-Za-z]", word))]
-        self._alias_words = [(pattern, word) for (pattern, _, _), (word, _) in zip(self._aliases, glossary)]
+        self._aliases = [_Alias(alias, word_pattern(alias, plural=True, glued=True), word_pattern(term, plural=True, glued=True),
+                                term, _translates(alias, term)) for alias, term in glossary]
         # The aligned passages' labels are a dictionary of the reference's own names: a Chinese
         # name inside an English question ("what is 同期群…") is also searched by its English
         # one (Cohorts). A troubleshooting entry's labels (症状, 原因) name no thing.
@@ -174,8 +188,8 @@ class Retriever:
         (without `readings`: only for the aliases that translate a word into the other
         language, and the Chinese names of English labels)."""
         lowered = query.lower()
-        aliases = self._aliases if readings else self._translations
-        extra = [term for alias, present, term in aliases if alias.search(lowered) and not present.search(lowered)]
+        extra = [a.term for a in self._aliases if (readings or a.translates) and a.pattern.search(lowered)
+                 and not a.present.search(lowered)]
         if has_han(query) and detect_language(query).lang == "en":
             extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
@@ -184,7 +198,7 @@ class Retriever:
         """The glossary's aliases the query contains ("free trial", "召回"): the user's words
         for something the reference names otherwise."""
         lowered = query.lower()
-        return [word for pattern, word in self._alias_words if pattern.search(lowered)]
+        return [a.word for a in self._aliases if a.pattern.search(lowered)]
 
     def scores(
         self,

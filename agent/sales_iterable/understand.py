@@ -209,6 +209,11 @@ class Understanding:
     follow_up: bool  # only makes sense after an earlier question
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # route label -> score, for bench/tests
 
+    @property
+    def complains(self) -> bool:
+        """The question states a problem in so many words (not the examples' guess)."""
+        return self.goal == "Troubleshoot" and self.goal_said
+
 
 def stated_role(text: str) -> str | None:
     return next((role for role, cues in ROLE_CUES.items() if _any(text, cues)), None)

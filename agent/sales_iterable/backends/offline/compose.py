@@ -271,8 +271,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
                 walkthrough = True
-    complaint = u.goal == "Troubleshoot" and u.goal_said
-    if leads and not walkthrough and not unknown and not complaint and HOW_TO_QUESTION.search(question) and not any(
+    if leads and not walkthrough and not unknown and not u.complains and HOW_TO_QUESTION.search(question) and not any(
             HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])

@@ -19,7 +19,7 @@ DETAILED_SYMPTOM = {"en": 60, "zh": 20}
 
 def _short_complaint(u: Understanding, question: str, lang: Lang) -> bool:
     """A stated symptom too short to say what is seen or how it is set up."""
-    return u.goal == "Troubleshoot" and u.goal_said and len(question) <= DETAILED_SYMPTOM[lang]
+    return u.complains and len(question) <= DETAILED_SYMPTOM[lang]
 
 
 def stated_assumptions(u: Understanding, lang: Lang, other_language: bool, used: list[Hit], vague: bool,

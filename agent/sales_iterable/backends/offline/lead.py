@@ -274,7 +274,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
         if SYMPTOM.match(parts[0]):
             continue  # a troubleshooting entry's symptom restates the problem; it never answers
         for i, sentence in enumerate(parts):
-            if u.goal == "Troubleshoot" and u.goal_said and bare_endpoint(sentence):
+            if u.complains and bare_endpoint(sentence):
                 continue
             own = salient(sentence + " " + (hit.heading if i == 0 else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(

@@ -63,7 +63,7 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
     if len(question) > VAGUE_LENGTH[lang]:
         # longer, but still asking about a whole topic: "anything i should know about the ai stuff"
         return bool(_WHOLE_TOPIC.search(question))
-    complaint = u.goal == "Troubleshoot" and u.goal_said and not re.search(r"\d", question)
+    complaint = u.complains and not re.search(r"\d", question)
     return complaint or bool(_OPEN_ASK.search(question))
 
 
