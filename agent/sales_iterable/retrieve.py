@@ -194,11 +194,12 @@ class Retriever:
             extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
-    def aliases_in(self, query: str) -> list[str]:
-        """The glossary's aliases the query contains ("free trial", "召回"): the user's words
-        for something the reference names otherwise."""
+    def aliases_in(self, query: str) -> list[tuple[str, str]]:
+        """The glossary's aliases the query contains, each with the reference's term for it
+        ("free trial" -> "free tier", "召回" -> "winback"): the user's words for something
+        the reference names otherwise."""
         lowered = query.lower()
-        return [a.word for a in self._aliases if a.pattern.search(lowered)]
+        return [(a.word, a.term) for a in self._aliases if a.pattern.search(lowered)]
 
     def scores(
         self,
@@ -333,6 +334,12 @@ class Retriever:
         hardly a topic word of its own."""
         own = {t for t in lexical_tokens(plain_punctuation(part)) if self.lexical.idf.get(t, 0.0) >= TOPIC_WORD_IDF}
         return bool(POINTS_BACK.search(part)) or len(own) < OWN_TOPIC_WORDS
+
+    def entry_titles(self, lang: Lang) -> list[str]:
+        """The titles of the troubleshooting entries, in the reference's order."""
+        titles = {c.section: c.heading.split(" > ")[-1] for c in self.index.chunks.values()
+                  if c.troubleshooting and c.lang == lang}
+        return list(titles.values())
 
     def section_hits(self, section: str, lang: Lang) -> list[Hit]:
         """Every passage of one section, in document order (score 0: not ranked)."""

@@ -154,7 +154,7 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                        r"|哪个菜单|入口在哪|哪一层开", re.I),
     # "How many levels…?", "分几个等级?": the levels are the answer, not a count.
     "number": re.compile(r"\bhow many\b(?! (levels|types|kinds|tiers|stages|labels|options|categories)\b)|\bwhat percent|\bbenchmark\b|\bwhat(?= (open|click|delivery|conversion) rate\b)|\bnormal\b"
-                         r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|几个(?!等级|级别|类型|种类|类别|阶段|标签|选项)|基准|置信度", re.I),
+                         r"|\bat what(?= (confidence|level|point)\b)|\bwhat(?= (confidence|significance)\b)|多少|百分之|(?<![好十])几个(?!等级|级别|类型|种类|类别|阶段|标签|选项)|基准|置信度", re.I),
 }
 # A figure with a time unit ("23+ data sources" says nothing about how often or how long).
 _TIME_FIGURE = r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b|\d\s*(秒|分钟|小时|天|周|个?月)"
@@ -184,7 +184,7 @@ _CHOICE = re.compile(r"^(is|are)\b(?! (there|it possible)\b).*\bor\b(?! not\b)|�
 _JUDGEMENT = re.compile(r"\b(broken|normal|too (low|high)|okay|ok|reliable|good enough|worth it|a bug|buggy)\b"
                         r"|靠谱|正常|合理|对吗|对不对|太低|太高|值得|bug|坏了", re.I)
 _FOLLOW_UP = re.compile(
-    r"^(and|also|what about|how about|same (for|deal)|then\b|but what|ok(ay)?,? (and|what about)|why\b|how come)"
+    r"^(and|also|what about|how about|same (for|deal)|then|but what|ok(ay)?,? (and|what about)|why|how come)\b"
     r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$"
@@ -337,7 +337,7 @@ def split_parts(question: str) -> list[str]:
 _QUESTION_HEAD = r"(how|what|where|which|when|why)('s|s|\s+(do|does|did|can|could|should|is|are|would|will))\b"
 _QUESTION_START = re.compile(r"\s*(what|how|where|which|when|why|who|whats|hows|wheres|can|could|does|do|is|are|should|will)\b", re.I)
 # Words that make a Chinese clause a question.
-_ZH_ASKING = re.compile(r"什么|干嘛|干啥|啥|怎么|怎样|如何|多久|多少|多长|哪|吗|是否|能否|能不能|可不可以|有没有|几[个种次天]")
+_ZH_ASKING = re.compile(r"什么|干嘛|干啥|啥|怎么|怎样|如何|多久|多少|多长|哪|吗|是否|能否|能不能|可不可以|有没有|(?<![好十])几[个种次天]")
 
 
 # A later part that points back at the first ("…, and should we do it early?", "旅程又怎么被
@@ -398,6 +398,11 @@ class Classifier:
 
 # After a complaint, "where do I look?" asks what to check, not where a menu is.
 _WHERE_TO_LOOK = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(look|check|start|begin)\b|从哪(里|儿)?(查|看|排查|开始)|该查哪|去哪(里|儿)?查", re.I)
+
+
+def states_problem(text: str) -> bool:
+    """A cue word says something is wrong ("出错", "isn't working")."""
+    return _any(text.lower(), GOAL_CUES["Troubleshoot"])
 
 
 def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Understanding:

@@ -26,23 +26,24 @@ from ...language import Lang, detect_language, plain_punctuation
 from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, split_parts, understand, with_previous, without_asks
+from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, split_parts, states_problem, understand, with_previous, without_asks
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer, moves,
-                   lead_lines, relevant, versus)
+                   lead_lines, prices_for_a_complaint, relevant, versus)
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line, other_item
-from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
-from .troubleshooting import matching_entry, names_title, troubleshooting_lines
+from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage, sentences
+from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, names_a_sibling, salient
+from .troubleshooting import matching_entry, names_title, says_more_than_its_title, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
 SEARCH_K = 8
 MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
-NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
+NEAREST_WORD_WEIGHT = 2.0
+OWN_THING_WEIGHT = 3.0  # how rare a word of a later part must be to name a thing of its own elsewhere (auth, not 邮件)  # how rare a word must be to tie a nearby fact to a question about an unknown name
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
@@ -58,6 +59,12 @@ def _classifier(embedder_id: str, embedder, cache_dir) -> Classifier:
 
 def classifier_for(retriever: Retriever) -> Classifier:
     return _classifier(retriever.embedder.id, retriever.embedder, getattr(retriever, "cache_dir", None))
+
+
+SYMPTOM_VOTE_SHARE = 0.8
+# Sections whose lines tell what to do about a problem (a warning, a limit and its backoff),
+# beside those that describe what a feature is.
+SAYS_WHAT_TO_DO = frozenset({"gotchas", "api-reference"})
 
 
 def said_already(text: str, body: list[str]) -> bool:
@@ -153,6 +160,15 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # where they matter (maps).
             hits = facing(relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus),
                                    retriever.bridge(topic_text)), focus or text, retriever)
+            if i == 0 and not u.goal_said and u.goal != "Troubleshoot" and not u.yes_no and any(
+                    is_troubleshooting(h) and SYMPTOM.match(h.text.lstrip("- ")) and h.score >= SYMPTOM_VOTE_SHARE * hits[0].score
+                    and says_more_than_its_title(retriever, part, h) for h in hits[:2]):
+                # The examples read "Brand Affinity里一大半人还是「从未互动」" as a question about the
+                # feature, but the passage it is nearest to is an entry's symptom: what the user
+                # sees is a known problem, and that vote outweighs theirs. (Not when it only names
+                # the entry's product: "brand affinity" asks what it is.)
+                u = replace(u, goal="Troubleshoot")
+                pu = u if len(parts) == 1 else replace(pu, goal="Troubleshoot")
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
             if leans and first is not None and first.hit.section not in MISCELLANY:
@@ -160,7 +176,14 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 # email, not about whatever else mentions email; but a kind of answer it asks for
                 # that the section never gives ("STO是干嘛的,上线多久以后开?": a time) is elsewhere.
                 same = [h for h in hits if h.section == first.hit.section]
-                if same and (not pu.asks or holds_answer(topic_text, pu, same, retriever)):
+                # …unless the part names a thing of its own that only another section holds,
+                # and the best passage for both parts is that section's ("…update a user's
+                # fields, and how do I authenticate that request?": the auth header is the
+                # API's, not the user profile's).
+                rare = {t for t in named(retriever, retriever.bridge(without_asks(part, pu.asks))) if retriever.idf(t) >= OWN_THING_WEIGHT}
+                elsewhere = hits[0].section != first.hit.section and bool(held(rare, salient(f"{hits[0].text} {hits[0].pair_text or ''}"))) and not any(
+                    held(rare, salient(f"{h.text} {h.pair_text or ''}")) for h in same)
+                if same and not elsewhere and (not pu.asks or holds_answer(topic_text, pu, same, retriever)):
                     hits = same
             if i and unknown and any(term in part for term in unknown):
                 continue  # a later part about a name the reference never uses: said above
@@ -217,9 +240,12 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # Nor is a request for steps that states no problem ("load users from bigquery": the
     # Smart Ingest sync-failing entry shares its words, not its trouble).
     no_symptom = (guessing or bool(HOW_TO_QUESTION.search(question))) and not u.goal_said
+    # Nor is a question whose first part asks something else ("Smart Ingest在后台哪里配置?同步
+    # 出错的话去哪看日志?"): each part gets its own line, the entry's check the second.
+    no_symptom = no_symptom or (len(per_part) > 1 and not states_problem(parts[0]))
     entry = matching_entry(question, u, found, retriever) if not unknown and not no_symptom else None
     if (entry is None and not unknown and not vague and not no_symptom and len(per_part) == 1 and leads and is_troubleshooting(leads[0].hit)
-            and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
+            and not names_a_sibling(retriever, question, leads[0].hit) and (CAUSE.match(leads[0].text) or u.goal == "Troubleshoot") and not u.asks and not u.yes_no):
         # The best answer to a question read as something else is a troubleshooting
         # entry's diagnosis ("…the dashboard says they were sent. we're testing on a
         # testflight build"), or one of its checks answers a complaint no entry was matched
@@ -275,6 +301,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             HOW_TO.search(render_passage(h.chunk)) for h in used[:2]) and body and not body[0].startswith(words["gap"][:12]):
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])
+    if (u.complains and entry is None and leads and not vague and not unknown and not guessing and not u.asks and not u.yes_no
+            and leads[0].hit.section not in SAYS_WHAT_TO_DO and body and not body[0].startswith(words["gap"][:12])):
+        # "our sms sends stopped going out": the SMS row is what the reference has, not a fix;
+        # say so, and which problems it does have steps for.
+        body.insert(0, words["no_entry"].format(entries=("; " if lang == "en" else "、").join(retriever.entry_titles(lang))))
     # After "the reference does not give X", nearby facts are only a pointer too.
     gap_first = bool(body) and body[0].startswith((words["gap"].split("{")[0], words["gap_yes_no"]))
     if leads and not vague:
@@ -294,6 +325,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # "Bulk track events: POST /api/events/trackBulk" after the line that lists it
             if entry is not None and hit.section != "gotchas":
                 continue  # beside an entry's checks only a warning about the same problem adds anything
+            if names_a_sibling(retriever, question, hit) or prices_for_a_complaint(u, hit, question):
+                continue  # "android …": not the web push row
             if other_item(hit, top, asked):
                 continue  # "push open rate": the email open rate row beside it answers another question
             if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
@@ -313,8 +346,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # With nothing before it, every line is a guess at what it follows: a short answer
         # about what it names, then the question of what it follows.
         body = _first_cited(body, NO_HISTORY_LINES)
-        quoted = {m.group(1) for line in body if (m := _CITED.search(line))}
-        used = [h for h in used if h.section in quoted]
+        # (the passages those lines quote, not every passage of their sections)
+        quoted = [line for line in body if _CITED.search(line)]
+        used = [h for h in used if any(s in line for line in quoted for s in sentences(h.chunk))]
     if not used and u.iterable_part and u.route is None and not unknown and not orphan:
         body.append(words["none"])
 

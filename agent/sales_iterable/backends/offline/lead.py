@@ -10,9 +10,9 @@ from functools import lru_cache
 from ...language import Lang
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ALTERNATIVE, ASK_INSTANCE, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
+from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
-from .terms import about, coverage, held, known, named, salient, settles
+from .terms import about, coverage, held, known, named, names_a_sibling, salient, settles
 from .wording import TEXT, cite
 
 # Choosing the lead sentence: its passage's rank and the question's words it holds (each
@@ -253,6 +253,12 @@ def answers_kind(retriever: Retriever, u: Understanding, sentence: str, subject:
     return bool(ASK_INSTANCE[u.asks[0]].search(_without_step_numbers(sentence)))
 
 
+def prices_for_a_complaint(u: Understanding, hit: Hit, question: str) -> bool:
+    """A price line for a complaint that asks no price: "our sms stopped sending" is no
+    question about what SMS costs."""
+    return u.complains and hit.section == "pricing" and not ASK_CUES["price"].search(question)
+
+
 def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Retriever,
                 focus: str | None = None, exclude: set[tuple[str, str]] = frozenset()) -> Lead | None:
     """The best sentence of the best passages: the question's words it contains (rare
@@ -273,10 +279,15 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
         label = hit.chunk.label
         if SYMPTOM.match(parts[0]):
             continue  # a troubleshooting entry's symptom restates the problem; it never answers
+        if prices_for_a_complaint(u, hit, question):
+            continue
+        if names_a_sibling(retriever, focus or question, hit):
+            continue  # "android users stopped getting push": not the iOS entry, nor the web push row
         for i, sentence in enumerate(parts):
             if u.complains and bare_endpoint(sentence):
                 continue
-            own = salient(sentence + " " + (hit.heading if i == 0 else ""))
+            # A passage's heading is its first sentence's subject, and every step's of a list.
+            own = salient(sentence + " " + (hit.heading if i == 0 or hit.chunk.kind == "steps" else ""))
             score = RANK_WEIGHT / (rank + 1) + WORD_WEIGHT * sum(
                 retriever.idf(t) * (1.0 if t in typed else BRIDGED_SHARE) for t in wanted & own)
             if u.asks and answers_kind(retriever, u, sentence, subject, hit):
@@ -533,7 +544,13 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         terms = salient(retriever.bridge(_CONTRAST.sub("", part)))
         # The user's word for something the reference names otherwise ("free trial" for its
         # "free tier") is not a word the reference lacks: the term it stands for is searched.
-        terms -= {t for t in salient(" ".join(retriever.aliases_in(part))) if retriever.kin(t) is None}
+        aliases = retriever.aliases_in(part)
+        terms -= {t for alias, _ in aliases for t in salient(alias) if retriever.kin(t) is None}
+        # A user's variant of the reference's phrase ("free plan" for "free tier") is settled
+        # by a passage that holds the phrase: "No free tier…" needs no "plan".
+        lead_words = salient(f"{lead.text} {lead.hit.pair_text or ''}")
+        resolved = {t for alias, term in aliases if salient(alias) & salient(term) and held(salient(term), lead_words) == salient(term)
+                    for t in salient(alias) - salient(term)}
         quantity = QUANTITY.search(part)
         if quantity:
             terms = without_figures(terms)
@@ -543,7 +560,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # The reference would have to say it of the one asked about and not of the other;
             # a passage about either reads as a verdict on both. The nearest is shown, with none.
             return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
-        if not settles(retriever, terms, lead.text, lead.hit):
+        if not settles(retriever, terms - resolved, lead.text, lead.hit):
             other = _first_that(found, lambda s, h: settles(retriever, terms, s, h))
             if other is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
@@ -587,5 +604,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             return [cite(words["not_directly"].format(condition=_clause(lead.text, condition)) + lead.text, lead.hit)], [lead.hit]
         verdict = (no if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition
                    else words["yes"])
+        if not says and re.match(r"No\b", lead.text):
+            verdict = ""  # "No free tier or self-serve signup…" says no itself
         return [cite(verdict + lead.text, lead.hit)], [lead.hit]
     return [cite(lead.text, lead.hit)], [lead.hit]

@@ -162,3 +162,27 @@ SUBJECT_COVERAGE = 0.4
 # A yes/no answer needs a sentence that is about most of what the question asks.
 YES_NO_COVERAGE = 0.5
 UNKNOWN_WORD_WEIGHT = 1.0  # about the weight of the commonest words the reference uses
+
+
+
+
+
+# Things the reference lists side by side as alternatives ("iOS/Android/Web", "Snowflake/BigQuery").
+_SLASH_LIST = re.compile(r"(?<![\w/])[A-Za-z][\w.]*(?:/[A-Za-z][\w.]*)+")
+
+
+@lru_cache(maxsize=4)
+def _alternatives(text: str) -> tuple[frozenset[str], ...]:
+    return tuple({frozenset(m.group().lower().split("/")) for m in _SLASH_LIST.finditer(text)})
+
+
+def names_a_sibling(retriever: Retriever, question: str, hit: Hit) -> bool:
+    """The question names another of the things a passage's name (a troubleshooting entry's
+    title, a row's label) is one of, and not the passage's: the iOS push entry is no answer
+    for Android, nor is the "Web push" row; the reference lists them side by side
+    ("iOS/Android/Web SDK")."""
+    name = hit.heading.split(" > ")[-1] if hit.chunk.troubleshooting else hit.chunk.label if hit.chunk.kind == "row" else ""
+    title = set(re.findall(r"[a-z]+", name.lower()))
+    asked = set(re.findall(r"[a-z]+", retriever.bridge(question).lower()))
+    return any(title & group and asked & (group - title) and not asked & title & group
+               for group in _alternatives(retriever.reference_text))

@@ -10,7 +10,7 @@ from ...language import Lang
 from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .passages import STEP_NUMBER, SYMPTOM, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, salient
+from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, names_a_sibling, salient
 from .wording import TEXT, cite
 
 # A troubleshooting entry fits a symptom when its title, symptom and cause hold this share.
@@ -40,7 +40,8 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     question = _WHEN.sub(" ", question)
     terms = salient(retriever.bridge(question))
     words = named(retriever, retriever.bridge(question))  # without chance pairs such as 据不 in 数据不对
-    if is_troubleshooting(found[0]) and names_entry(retriever, words, found[0]):
+    found = [h for h in found if not (is_troubleshooting(h) and names_a_sibling(retriever, question, h))]
+    if found and is_troubleshooting(found[0]) and names_entry(retriever, words, found[0]):
         return found[0]
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
     for hit in found:
@@ -52,6 +53,14 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
             if fit >= ENTRY_COVERAGE and fit >= best_other:
                 return hit
     return None
+
+
+def says_more_than_its_title(retriever: Retriever, question: str, hit: Hit) -> bool:
+    """The question holds a word of an entry's symptom, cause or fix beyond the product its
+    title names ("push opens don't count toward brand affinity": push; not "brand affinity")."""
+    title = salient(" ".join(h.heading.split(" > ")[-1] for h in (hit, retriever.chunk(hit.chunk.pair_id)) if h))
+    entry = salient(" ".join(f"{h.text} {h.pair_text or ''}" for h in retriever.section_hits(hit.section, hit.lang)))
+    return bool(held(known(retriever, salient(question), forms=True) - title, entry - title))
 
 
 def names_title(retriever: Retriever, terms: set[str], hit: Hit) -> bool:
