@@ -1038,6 +1038,7 @@ def test_a_vague_map_reads_the_parts_it_found_in_the_references_order(retriever)
     # "yes" to "directly?" hides it, a "no" overstates it (blind graders read both ways wrong)
     ("Journey Assist 生成的 journey 可以直接 activate 吗?", "zh", "激活前可审核和调整"),
     ("Journey Assist 生成的 workflow 能直接上线吗?", "zh", "激活前可审核和调整"),
+    ("用 Journey Assist 生成的 journey 可以直接上线吗", "zh", "激活前可审核和调整"),
     ("Can a journey from Journey Assist go live right away?", "en", "Review and refine before activating"),
 ])
 def test_doing_directly_what_needs_a_step_first_names_the_step_first(retriever, question, lang, condition):
@@ -1425,3 +1426,48 @@ def test_a_complaint_about_a_channel_without_an_entry_says_there_are_no_steps_th
     lines = compose("our sms messages stopped sending yesterday", retriever).answer.splitlines()
     assert lines[0].startswith("The reference has no troubleshooting steps") and "Smart Ingest sync failing" in lines[0]
     assert "SMS" in lines[1] and not any("cost" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("question", ["之前用Braze的Canvas能一次发邮件和推送,Iterable的活动为什么不行?",
+                                      "we came from braze's canvas, why can an iterable campaign only use one channel?"])
+def test_the_tool_a_user_came_from_is_background_not_a_question_about_it(retriever, question):
+    answer = compose(question, retriever)
+    assert answer.route is None and answer.sources[0].section == "gotchas", answer.answer
+
+
+def test_a_question_one_passage_answers_far_better_than_any_other_is_not_vague(retriever):
+    lines = compose("欢迎旅程咋搭", retriever).answer.splitlines()
+    assert "欢迎旅程" in lines[0] and not lines[0].startswith("参考资料涵盖"), lines
+
+
+def test_a_plan_named_only_in_a_later_part_does_not_answer_the_first(retriever):
+    lines = compose("is there a free tier at all? and roughly what would the growth plan run us at 20k MAU", retriever).answer.splitlines()
+    assert lines[0].startswith("No free tier") and lines[1].startswith("Growth"), lines
+
+
+@pytest.mark.parametrize("question", ["can you redo that example but for the EU project", "第二步具体怎么操作",
+                                      "ok what about the second step"])
+def test_a_reference_to_an_earlier_example_or_step_is_a_follow_up(question):
+    from sales_iterable.understand import is_follow_up
+    assert is_follow_up(question)
+
+
+def test_character_pairs_straddling_two_words_are_no_subject(retriever):
+    # "据才" of "数据才准" is no word the 30-day line must hold
+    lines = compose("STO在哪开?要攒多少数据才准", retriever).answer.splitlines()
+    assert "30天" in lines[1] and not any(line.startswith("参考资料没有给出") for line in lines), lines
+
+
+def test_a_line_saying_until_when_settles_forever_before_any_warning(retriever):
+    first = _first(compose("移动收件箱里的消息会一直留着吗?", retriever))
+    assert first.startswith("不是无限期的") and first.endswith("[channels]"), first
+
+
+def test_one_of_two_things_compared_with_a_describing_word_is_still_that_thing(retriever):
+    lines = compose("嵌入式消息跟弹窗式的应用内消息有啥不一样", retriever).answer.splitlines()
+    assert lines[0].startswith("嵌入式消息:") and lines[1].startswith("应用内消息:"), lines
+
+
+def test_background_before_the_asking_sentence_does_not_choose_the_line(retriever):
+    first = _first(compose("I manage CRM for a meditation app. What can kick off a Studio journey?", retriever))
+    assert first.startswith("Entry sources"), first

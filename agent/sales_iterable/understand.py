@@ -61,6 +61,10 @@ _ABOUT_COMPETITOR = (r"\b(in|on|with|inside|within) {name}\b|\b{name}'s\b|\b{nam
                      r"|{name}[^??]*(还是|比|对比|相比|哪个好|哪个更)"
                      # whether to switch: "should we just move to Klaviyo", "要不要换成Braze"
                      r"|\b(move|moving|switch|switching|migrate|migrating|go|going) (over )?to {name}\b|(换成|换到|迁移到|迁到|转到|搬到)\s*{name}")
+# The tool the user came from, told as background to a question about Iterable ("之前用Braze的
+# Canvas可以…,现在在Iterable里…"): no question about that tool.
+_PAST_TOOL = (r"(之前|以前|原来|过去|从前)(在)?(用|使用|是)(的)?\s*{name}|从\s*{name}\s*(迁|换|搬|转)"
+              r"|\b(used to (use|be on|run)|came from|coming from|moved from|migrat\w+ from|switch\w* from|previously (used|on)) {name}\b")
 # Connecting a CRM through a no-code connector needs both halves.
 CRM = ("salesforce", "hubspot", "pipedrive", "zoho", "crm")
 CONNECTORS = ("zapier", "make", "make.com", "no-code connector", "n8n")
@@ -160,7 +164,8 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
 _TIME_FIGURE = r"\d\s*(\+\s*)?(s|sec|seconds?|min|minutes?|hours?|h|days?|weeks?|months?|秒|分钟|小时|天|周|个?月)\b|\d\s*(秒|分钟|小时|天|周|个?月)"
 # What a passage sentence must contain to answer each kind.
 ASK_INSTANCE: dict[Ask, re.Pattern[str]] = {
-    "endpoint": re.compile(r"/api/[\w/{}.]*"),
+    # (a host is what users call a region's "API endpoint": "a separate EU endpoint?")
+    "endpoint": re.compile(r"/api/[\w/{}.]*|https?://api(\.eu)?\.iterable\.com"),
     "url": re.compile(r"https?://\S+|api(\.eu)?\.iterable\.com"),
     "price": re.compile(r"\$\s?\d|\d\s?美元|万美元|USD", re.I),
     "limit": re.compile(r"\d[\d,.]*\s*(\+|k\b|req|requests?|次|/s|/min|per\b|MB|KB|GB|个|条|days?|天|minutes?|分钟|hours?|小时|items?)", re.I),
@@ -188,6 +193,7 @@ _FOLLOW_UP = re.compile(
     r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$"
+    r"|\b(that|this) (example|answer|snippet|code|query)\b|\bredo (that|this|it)\b|\b(the )?(first|second|third|next|last) step\b|第[一二三四五六七八九十\d]+步"
     r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,
 )
@@ -417,7 +423,8 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
         if _any(text, cues):
             cued.add(target)
     for target, (_, name) in COMPETITORS.items():
-        if re.search(_ABOUT_COMPETITOR.format(name=name), text.strip()):
+        if re.search(_ABOUT_COMPETITOR.format(name=name), text.strip()) and not (
+                re.search(_PAST_TOOL.format(name=name), text) and _any(text, ITERABLE_THINGS)):
             cued.add(target)
     if _any(text, CRM) and _any(text, CONNECTORS):
         cued.add("/sales-integration")

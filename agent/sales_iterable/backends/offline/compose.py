@@ -30,7 +30,7 @@ from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, spl
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
-from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, choose_lead, compared, facing, gives_kind, holds_answer, moves,
+from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, asking_sentence, choose_lead, compared, facing, gives_kind, holds_answer, moves,
                    lead_lines, prices_for_a_complaint, relevant, versus)
 from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line, other_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage, sentences
@@ -158,7 +158,8 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             # Searched whole: the parts are split here already (a follow-up is one part with
             # the question it follows, its own words the focus), and section titles are read
             # where they matter (maps).
-            hits = facing(relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus),
+            asking = asking_sentence(topic_text, retriever)
+            hits = facing(relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus or (asking if asking != topic_text else None)),
                                    retriever.bridge(topic_text)), focus or text, retriever)
             if i == 0 and not u.goal_said and u.goal != "Troubleshoot" and not u.yes_no and any(
                     is_troubleshooting(h) and SYMPTOM.match(h.text.lstrip("- ")) and h.score >= SYMPTOM_VOTE_SHARE * hits[0].score

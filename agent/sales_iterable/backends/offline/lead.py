@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ...language import Lang
+from ...language import Lang, has_han
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
+from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, held, known, named, names_a_sibling, salient, settles
 from .wording import TEXT, cite
@@ -204,14 +204,19 @@ def asking_sentence(question: str, retriever: Retriever) -> str:
     return last if named(retriever, last) else question
 
 
+def _chance_pairs(retriever: Retriever, text: str) -> set[str]:
+    return {t for t in salient(text) if has_han(t) and len(t) == 2 and retriever.knows(t)} - named(retriever, text)
+
+
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
     text = without_asks(question, u.asks)
     # The words of the kind asked are not its subject, nor are words that judge a figure
     # ("what rate is healthy?").
     ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
     ignored |= camel_pieces(text)
-    terms = salient(retriever.bridge(text)) - ignored
-    own_words = salient(text) - ignored
+    # Character pairs that only straddle two words ("据才" of "数据才准") are no subject.
+    terms = salient(retriever.bridge(text)) - ignored - _chance_pairs(retriever, retriever.bridge(text))
+    own_words = salient(text) - ignored - _chance_pairs(retriever, text)
     units = time_units(question) if set(u.asks) & {"limit", "duration", "frequency", "number", "price"} else set()
     if u.asks:
         terms, own_words = without_figures(terms), without_figures(own_words)
@@ -272,6 +277,10 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     # is the user's word (召回 in an English question is winback).
     typed = salient(retriever.bridge(focus or question, readings=False))
     typed |= known(retriever, typed, forms=True)
+    # Background before the asking sentence ("I run lifecycle for a fitness app. What can
+    # start a Studio journey?") weighs as little as a reading: the ask is what the line answers.
+    asking = asking_sentence(focus or question, retriever)
+    typed -= salient(focus or question) - salient(asking) if asking != (focus or question) else set()
     subject = subject_of(focus or question, u, retriever)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
@@ -554,7 +563,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         quantity = QUANTITY.search(part)
         if quantity:
             terms = without_figures(terms)
-        if plan := _PLAN.search(question or part):
+        # The plan this part names, or the one an earlier part named when this one points back
+        # ("…the Growth plan cost, and does it come with STO?"; not "free tier? and … growth plan").
+        if plan := _PLAN.search(part) or (POINTS_BACK.search(part) and _PLAN.search(question or "")):
             return _plan_lines(retriever, terms, plan.group(), lang, lead)
         if ALTERNATIVE.search(part):
             # The reference would have to say it of the one asked about and not of the other;
@@ -578,6 +589,11 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # require the SDK") is quoted, but it settles the question for those cases only.
             return [cite(lead.text, lead.hit)], [lead.hit]
         says = polarity(lead.text, part, lang)
+        until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
+        if says and until:
+            # "会一直留着吗?" and the line says until when: that settles it, whatever a warning
+            # elsewhere says about the same feature
+            return [cite(words["not_forever"].format(condition=_clause(lead.text, until)) + lead.text, lead.hit)], [lead.hit]
         asks_requirement = _ASKS_REQUIREMENT.search(part)
         # "需要ETL吗?" 不需要, "有没有免费版?" 没有; not 不行
         no = words["no_need"] if asks_requirement else words["no_such"] if _ASKS_EXISTENCE.search(part) else words["no"]
@@ -597,9 +613,6 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
                      "- " + cite(render_passage(opposite.chunk), opposite)], [lead.hit, opposite])
         asks_condition = asks_requirement or _ASKS_WHEN.search(part)
         condition = _condition(lead.text) if not asks_condition else None
-        until = _UNTIL.search(lead.text) if _FOREVER.search(part) else None
-        if says and until:
-            return [cite(words["not_forever"].format(condition=_clause(lead.text, until)) + lead.text, lead.hit)], [lead.hit]
         if says and condition and _DIRECTLY.search(part):
             return [cite(words["not_directly"].format(condition=_clause(lead.text, condition)) + lead.text, lead.hit)], [lead.hit]
         verdict = (no if not says else words["yes_if"].format(condition=_clause(lead.text, condition)) if condition

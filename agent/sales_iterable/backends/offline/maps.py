@@ -43,6 +43,9 @@ _STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start
                            r"|从哪(里|儿)?(开始|入手|下手)|怎么开始|如何开始|先做什么", re.I)
 
 
+CLEAR_WINNER_SHARE = 0.5  # a second passage scored below this share of the first leaves one answer
+
+
 def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
     """Short and underspecified: a topic and an open ask ("help with journeys"), or a
     complaint with no detail ("our SMS isn't going out", "推送有问题")."""
@@ -54,6 +57,8 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
         return True
     if u.asks or u.yes_no:
         return False
+    if len(found) > 1 and found[1].score < CLEAR_WINNER_SHARE * found[0].score:
+        return False  # "欢迎旅程咋搭" is short, but one passage answers it far better than any other
     if _STARTING_OUT.search(question):
         return True  # however it is put, the answer is where the reference starts
     if _SPECIFIC.search(question) or len(question) > 2 * VAGUE_LENGTH[lang]:
@@ -143,11 +148,21 @@ def named_section(question: str, found: list[Hit], retriever: Retriever) -> str 
 _ARTICLE = re.compile(r"^(a|an|the)\s+", re.I)
 
 
-def _is_named(question: str, hit: Hit, retriever: Retriever) -> bool:
-    """The question is exactly the passage's label, in either language ("brand affinity")."""
+def _is_named(question: str, hit: Hit, retriever: Retriever, qualified: bool = False) -> bool:
+    """The question is exactly the passage's label, in either language ("brand affinity");
+    `qualified`: or the label with words before it ("弹窗式的应用内消息")."""
     name = lexical_tokens(_ARTICLE.sub("", question.strip()))
     twin = retriever.chunk(hit.chunk.pair_id)
-    return any(label and lexical_tokens(label) == name for label in (hit.chunk.label, twin.label if twin else ""))
+    said = question.strip().rstrip("??!! ").lower()
+    for label in (hit.chunk.label, twin.label if twin else ""):
+        if label and lexical_tokens(label) == name:
+            return True
+        if label and qualified and said.endswith(label.lower()):
+            # a describing word, not another thing it belongs to ("campaign里直接做experiment")
+            before = said[: -len(label)].strip()
+            if before.endswith("的") or (re.fullmatch(r"[a-z-]+", before) and not retriever.knows(before)):
+                return True
+    return False
 
 
 def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) -> Hit | None:
@@ -155,9 +170,10 @@ def described(thing: str, found: list[Hit], retriever: Retriever, lang: Lang) ->
     name ("In-app messages: Center, top, bottom…"), else the opening passage of the section
     named after it ("a journey" -> "Studio is Iterable's visual journey orchestration
     tool…"). None when neither is found."""
-    for hit in found:
-        if _is_named(thing, hit, retriever):
-            return hit
+    for qualified in (False, True):
+        for hit in found:
+            if _is_named(thing, hit, retriever, qualified):
+                return hit
     section = named_section(thing, found, retriever)
     if section is None or section in MISCELLANY:
         return None
