@@ -38,7 +38,7 @@ HELD_OUT = frozenset({"holdout", "holdout-c", "holdout-d", "holdout-e", "holdout
 KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language", "yes-no")
 # The first words of a yes or a no, in either language ("Yes, with a condition —" is a yes).
 YES = re.compile(r"^(Yes\b|是的|可以)")
-NO = re.compile(r"^(No\b|不行|不能|不可以|不需要|不用)")
+NO = re.compile(r"^(No\b|Not\b|不行|不能|不可以|不需要|不用|不是|没有)")
 # The first line of an honest gap, in either language.
 GAP = re.compile(r"does not (give|say|mention|list|cover|state|answer)|doesn't (give|say|mention)|no (figure|number|price|limit|endpoint)"
                  r"|参考资料(中)?(没有|未|并未)|没有(给出|提到|说明|列出|直接回答)", re.I)

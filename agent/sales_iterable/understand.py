@@ -101,7 +101,9 @@ GOAL_CUES: dict[Goal, tuple[str, ...]] = {
                      "配置错", "设置错", "弄错", "搞错", "错了", "misconfigured",
                      # typed without the apostrophe
                      "arent", "aren't", "isnt", "doesnt", "didnt", "wont", "not getting", "nobodys", "nobody's",
-                     "never gets", "never receive", "never receives", "what gives"),
+                     "never gets", "never receive", "never receives", "what gives",
+                     "no users", "never show up", "never shows up", "don't show up", "doesn't show up", "not showing up",
+                     "aren't showing up", "isn't showing up", "nothing shows up"),
     "Optimize": ("optimize", "improve", "increase", "boost", "reduce", "raise", "lift", "better results", "优化", "提升",
                  "提高", "改进", "降低", "减少"),
     "Set up": ("set up", "setting up", "setup", "configure", "get started", "create", "build", "connect", "enable",
@@ -192,7 +194,7 @@ _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|same (for|deal)|then|but what|ok(ay)?,? (and|what about)|why|how come)\b"
     r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
-    r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$"
+    r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$|\b(for|of) (that|this|those|these)\s*[?.!]*$"
     r"|\b(that|this) (example|answer|snippet|code|query)\b|\bredo (that|this|it)\b|\b(the )?(first|second|third|next|last) step\b|第[一二三四五六七八九十\d]+步"
     r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,
@@ -214,6 +216,7 @@ class Understanding:
     yes_no: bool
     follow_up: bool  # only makes sense after an earlier question
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # route label -> score, for bench/tests
+    route_said: bool = False  # a cue (a competitor, "not Iterable-specific") chose the route, not a guess
 
     @property
     def complains(self) -> bool:
@@ -300,7 +303,15 @@ def is_yes_no(question: str) -> bool:
     clauses = [c.strip() for c in re.split(r"[??.!;—–]|,\s|\s-\s", question) if c.strip()]
     # "is STO turned on per campaign or 全局?", "按活动开还是全局?": which of two, not yes or no
     clauses = [c for c in clauses if not _CHOICE.search(c)]
-    return any(_YES_NO_EN.match(c) for c in clauses) or bool(_YES_NO_ZH.search(" ".join(clauses)))
+    # (each clause: "短信支持双向对话吗?比如用户回复…" asks in its first)
+    return any(_YES_NO_EN.match(c) or _YES_NO_ZH.search(c) for c in clauses) or bool(_YES_NO_ZH.search(" ".join(clauses)))
+
+
+def yes_no_sentence(question: str) -> str:
+    """The sentence that asks yes or no, when context follows it ("短信能双向聊吗?就是用户回复的
+    内容我们这边能收到": the example is no part of what must be settled)."""
+    sentences = [s.strip() for s in re.split(r"(?<=[??])\s*", question) if s.strip()]
+    return next((s for s in sentences if is_yes_no(s)), question) if len(sentences) > 1 else question
 
 
 # "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no
@@ -311,6 +322,10 @@ ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|onl
 def split_parts(question: str) -> list[str]:
     """Sub-questions of a question that asks two things ("…? …?", "…, and what…")."""
     pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
+    # A last sentence that asks nothing is the question's context, not a question of its own
+    # ("Iterable有免费版吗?想先自己注册一个账号试用下", "…? need to know before legal signs off").
+    if len(pieces) >= 2 and not _asks_something(pieces[-1]):
+        pieces[-2:] = [f"{pieces[-2]} {pieces[-1]}"]
     if len(pieces) >= 2:
         return pieces[:3]
     if ALTERNATIVE.search(question):
@@ -337,6 +352,11 @@ def split_parts(question: str) -> list[str]:
         if _ZH_ASKING.search(before) and _ZH_ASKING.search(after):
             return [before, after]
     return [question]
+
+
+def _asks_something(text: str) -> bool:
+    return bool(re.search(r"[??]\s*$", text) or _QUESTION_START.match(text) or _ZH_ASKING.search(text)
+                or _YES_NO_EN.match(text) or re.search(r"\b(how|what|where|which|when|why|who)\b", text, re.I))
 
 
 # A question word and its verb ("how do", "what's", "whats"): where a second question starts.
@@ -467,4 +487,5 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
         yes_no=is_yes_no(question),
         follow_up=is_follow_up(question),
         scores=route_scores,
+        route_said=route is not None and (route in cued or bool(NOT_ITERABLE.search(question))),
     )

@@ -32,7 +32,7 @@ from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, asking_sentence, choose_lead, compared, facing, gives_kind, holds_answer, moves,
                    lead_lines, prices_for_a_complaint, relevant, versus)
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line, other_item
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_a_label, names_item, names_line, other_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage, sentences
 from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, names_a_sibling, salient
 from .troubleshooting import matching_entry, names_title, says_more_than_its_title, troubleshooting_lines
@@ -62,6 +62,11 @@ def classifier_for(retriever: Retriever) -> Classifier:
 
 
 SYMPTOM_VOTE_SHARE = 0.8
+LABEL_HITS = 3
+# A question that asks what, which or where wants a fact, however near a symptom it lands
+# ("what labels does brand affinity put on people"); "why" is how symptoms are asked.
+# (not "是不是哪里没配好", somewhere)
+ASKS_WHAT = re.compile(r"^\s*(what|which|where|how (many|much|do|does|can))\b|(?<!为)(?<!不是)什么|哪些|哪个|(?<!不是)哪里|多少", re.I)  # the passages whose labels a routed question is checked against
 # Sections whose lines tell what to do about a problem (a warning, a limit and its backoff),
 # beside those that describe what a feature is.
 SAYS_WHAT_TO_DO = frozenset({"gotchas", "api-reference"})
@@ -110,6 +115,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         query = with_previous(question, previous)
     else:
         u, query = alone, question
+    if u.route and not u.route_said and names_a_label(question, retriever.search(question, k=LABEL_HITS, lang=lang), retriever):
+        # The examples guessed another skill, but the question names one of Iterable's own
+        # things by the reference's name for it ("Shopify 集成能同步些什么?有没有 Zapier?").
+        u = replace(u, route=None, iterable_part=True)
     names_little = len(named(retriever, question)) <= 1
     # A follow-up with nothing before it that names nothing telling of its own ("那第二步
     # 具体怎么操作?"): any passage would be a guess at what it follows. "And the EU one?"
@@ -161,7 +170,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
             asking = asking_sentence(topic_text, retriever)
             hits = facing(relevant(retriever.search(topic_text, k=SEARCH_K, lang=lang, whole=True, focus=focus or (asking if asking != topic_text else None)),
                                    retriever.bridge(topic_text)), focus or text, retriever)
-            if i == 0 and not u.goal_said and u.goal != "Troubleshoot" and not u.yes_no and any(
+            if i == 0 and not u.goal_said and u.goal != "Troubleshoot" and not u.yes_no and not ASKS_WHAT.search(part) and any(
                     is_troubleshooting(h) and SYMPTOM.match(h.text.lstrip("- ")) and h.score >= SYMPTOM_VOTE_SHARE * hits[0].score
                     and says_more_than_its_title(retriever, part, h) for h in hits[:2]):
                 # The examples read "Brand Affinity里一大半人还是「从未互动」" as a question about the
@@ -182,7 +191,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 # fields, and how do I authenticate that request?": the auth header is the
                 # API's, not the user profile's).
                 rare = {t for t in named(retriever, retriever.bridge(without_asks(part, pu.asks))) if retriever.idf(t) >= OWN_THING_WEIGHT}
-                elsewhere = hits[0].section != first.hit.section and bool(held(rare, salient(f"{hits[0].text} {hits[0].pair_text or ''}"))) and not any(
+                elsewhere = bool(hits) and hits[0].section != first.hit.section and bool(held(rare, salient(f"{hits[0].text} {hits[0].pair_text or ''}"))) and not any(
                     held(rare, salient(f"{h.text} {h.pair_text or ''}")) for h in same)
                 if same and not elsewhere and (not pu.asks or holds_answer(topic_text, pu, same, retriever)):
                     hits = same
@@ -367,7 +376,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
     # So was a complaint matched to an entry whose product it never names ("something's wrong
     # with the data coming from our warehouse": the Smart Ingest entry is a reading of it).
     guessed_entry = entry is not None and not names_title(retriever, named(retriever, question), entry)
-    underspecified = vague or names_little or guessed_entry
+    # So was a short open question answered by the one passage that fits it best ("欢迎旅程咋搭").
+    pinned = not vague and not unknown and not u.follow_up and is_vague(question, u, found, retriever, lang, one_answer=False)
+    underspecified = vague or names_little or guessed_entry or pinned
     # A name the reference never uses was said so: no question about it would change that.
     questions = [] if unknown and not used else asked_questions(u, question, lang, used, vague, found,
                                                                 follows_nothing=guessing)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from ...language import Lang, has_han
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks
+from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks, yes_no_sentence
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, held, known, named, names_a_sibling, salient, settles
 from .wording import TEXT, cite
@@ -550,7 +550,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             lead = other
     if u.yes_no and known:
         # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
-        terms = salient(retriever.bridge(_CONTRAST.sub("", part)))
+        terms = salient(retriever.bridge(_CONTRAST.sub("", yes_no_sentence(part))))
         # The user's word for something the reference names otherwise ("free trial" for its
         # "free tier") is not a word the reference lacks: the term it stands for is searched.
         aliases = retriever.aliases_in(part)

@@ -46,9 +46,10 @@ _STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start
 CLEAR_WINNER_SHARE = 0.5  # a second passage scored below this share of the first leaves one answer
 
 
-def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang) -> bool:
+def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang, one_answer: bool = True) -> bool:
     """Short and underspecified: a topic and an open ask ("help with journeys"), or a
-    complaint with no detail ("our SMS isn't going out", "推送有问题")."""
+    complaint with no detail ("our SMS isn't going out", "推送有问题"). With `one_answer`,
+    not when one passage answers it far better than any other."""
     if not found:
         return False
     # "segments?", "pricing?" ask nothing about the topic but the question mark.
@@ -57,7 +58,7 @@ def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retri
         return True
     if u.asks or u.yes_no:
         return False
-    if len(found) > 1 and found[1].score < CLEAR_WINNER_SHARE * found[0].score:
+    if one_answer and len(found) > 1 and found[1].score < CLEAR_WINNER_SHARE * found[0].score:
         return False  # "欢迎旅程咋搭" is short, but one passage answers it far better than any other
     if _STARTING_OUT.search(question):
         return True  # however it is put, the answer is where the reference starts
@@ -161,6 +162,19 @@ def _is_named(question: str, hit: Hit, retriever: Retriever, qualified: bool = F
             # a describing word, not another thing it belongs to ("campaign里直接做experiment")
             before = said[: -len(label)].strip()
             if before.endswith("的") or (re.fullmatch(r"[a-z-]+", before) and not retriever.knows(before)):
+                return True
+    return False
+
+
+def names_a_label(question: str, hits: list[Hit], retriever: Retriever) -> bool:
+    """The question names one of these passages by its label, in either language ("Zapier",
+    "周期性活动"): a thing of Iterable's own."""
+    lowered = question.lower()
+    for hit in hits:
+        twin = retriever.chunk(hit.chunk.pair_id)
+        for label in (hit.chunk.label, twin.label if twin else ""):
+            name = label.lower()
+            if len(name) >= (2 if has_han(name) else 3) and (name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)):
                 return True
     return False
 
