@@ -1528,3 +1528,21 @@ def test_every_tune_question_is_answered_without_an_error(retriever):
             assert compose(q["question"], retriever).answer, q["id"]
             if q.get("history"):
                 assert compose(q["question"], retriever, history=q["history"]).answer, q["id"]
+
+
+@pytest.mark.parametrize("question, follow_up", [("我们是Shopify店铺,能直接对接吗?Zapier呢", False), ("那安卓呢?", True)])
+def test_a_ne_closing_a_later_sentence_asks_about_the_first_not_an_earlier_question(question, follow_up):
+    from sales_iterable.understand import is_follow_up, split_parts
+    assert is_follow_up(question) is follow_up
+    assert len(split_parts("我们是Shopify店铺,能直接对接吗?Zapier呢")) == 2  # "Zapier呢" asks something
+
+
+def test_whether_there_is_a_call_for_something_is_settled_by_the_call(retriever):
+    first = _first(compose("is there any api call to list all campaigns?", retriever))
+    assert first.startswith("Yes") and "/api/campaigns" in first, first
+
+
+def test_a_later_part_read_with_the_first_is_not_about_the_first_parts_ask(retriever):
+    # "在哪里设置" read with "最快多久同步一次": its subject is Smart Ingest, not "how often"
+    lines = compose("Smart Ingest最快多久同步一次;在哪里设置", retriever).answer.splitlines()
+    assert "15分钟" in lines[0] and "集成 > Smart Ingest" in lines[1], lines

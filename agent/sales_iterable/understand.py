@@ -130,7 +130,7 @@ UI_CUES = ("dashboard", "in the ui", "in the app", "console", "menu", "screen", 
 Ask = Literal["endpoint", "url", "price", "limit", "retention", "duration", "frequency", "size", "menu", "number"]
 ASK_CUES: dict[Ask, re.Pattern[str]] = {
     # "Can I trigger a journey from an API call?" asks whether, not which endpoint.
-    "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b"
+    "endpoint": re.compile(r"\b(api|which|what|the|an|any)\s+endpoints?\b|\bendpoints? (for|to)\b|\b(which|what|the) api (call|route|path)\b|\b(is there|are there|there'?s|any) (an |any )?api (call|route|path)s?\b"
                            r"|\b(which|what) api\b|接口是|哪个接口|什么接口|端点|调哪个|API是哪个"
                            # asking how to do something through the API: the call is the answer ("怎么用API
                            # 把用户加进列表"); not a complaint about a call ("服务端调用API发…看不到")
@@ -355,7 +355,7 @@ def split_parts(question: str) -> list[str]:
 
 
 def _asks_something(text: str) -> bool:
-    return bool(re.search(r"[??]\s*$", text) or _QUESTION_START.match(text) or _ZH_ASKING.search(text)
+    return bool(re.search(r"[??呢]\s*$", text) or _QUESTION_START.match(text) or _ZH_ASKING.search(text)
                 or _YES_NO_EN.match(text) or re.search(r"\b(how|what|where|which|when|why|who)\b", text, re.I))
 
 
@@ -384,6 +384,11 @@ _ACKNOWLEDGED = re.compile(r"^(好的|好吧|好|嗯+|行|明白了?|了解了?|
 def is_follow_up(question: str) -> bool:
     text = question.strip()
     rest = _ACKNOWLEDGED.sub("", text, count=1)
+    # "…能直接对接吗?Zapier呢?": a 呢 closing a later sentence asks about the first, not about
+    # an earlier question.
+    first = re.split(r"(?<=[??。!])", text, maxsplit=1)[0]
+    if first != text and not any(bool(_FOLLOW_UP.search(re.sub(r"呢[??]?$", "", t)) or _PRONOUN_START.match(t)) for t in {text, rest}):
+        return False
     return any(bool(_FOLLOW_UP.search(t) or _PRONOUN_START.match(t)) for t in {text, rest})
 
 

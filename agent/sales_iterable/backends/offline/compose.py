@@ -26,7 +26,7 @@ from ...language import Lang, detect_language, plain_punctuation
 from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import Classifier, Understanding, asked_kinds, is_yes_no, split_parts, states_problem, understand, with_previous, without_asks
+from ...understand import ASK_INSTANCE, Classifier, Understanding, asked_kinds, is_yes_no, split_parts, states_problem, understand, with_previous, without_asks
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
@@ -312,9 +312,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])
     if (u.complains and entry is None and leads and not vague and not unknown and not guessing and not u.asks and not u.yes_no
-            and leads[0].hit.section not in SAYS_WHAT_TO_DO and body and not body[0].startswith(words["gap"][:12])):
+            and leads[0].hit.section not in SAYS_WHAT_TO_DO and not ASK_INSTANCE["limit"].search(leads[0].text)
+            and body and not body[0].startswith(words["gap"][:12])):
         # "our sms sends stopped going out": the SMS row is what the reference has, not a fix;
-        # say so, and which problems it does have steps for.
+        # say so, and which problems it does have steps for. (A limit explains a 429 itself.)
         body.insert(0, words["no_entry"].format(entries=("; " if lang == "en" else "、").join(retriever.entry_titles(lang))))
     # After "the reference does not give X", nearby facts are only a pointer too.
     gap_first = bool(body) and body[0].startswith((words["gap"].split("{")[0], words["gap_yes_no"]))

@@ -10,7 +10,8 @@ from functools import lru_cache
 from ...language import Lang, has_han
 from ...lexical import camel_pieces
 from ...retrieve import Hit, Retriever
-from ...understand import ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, time_units, without_asks, yes_no_sentence
+from ...understand import (ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, asked_kinds, time_units,
+                           without_asks, yes_no_sentence)
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
 from .terms import about, coverage, held, known, named, names_a_sibling, salient, settles
 from .wording import TEXT, cite
@@ -209,7 +210,9 @@ def _chance_pairs(retriever: Retriever, text: str) -> set[str]:
 
 
 def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject:
-    text = without_asks(question, u.asks)
+    # (the words asking for any kind: a later part read with the first, "在哪里配置 Smart Ingest
+    # 最快多久同步一次", is not about the first part's "how often")
+    text = without_asks(question, tuple(dict.fromkeys((*u.asks, *asked_kinds(question)))))
     # The words of the kind asked are not its subject, nor are words that judge a figure
     # ("what rate is healthy?").
     ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
@@ -540,8 +543,10 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     """The lines that answer one part of the question (`question`: the whole of it), and
     the passages they quote."""
     words = TEXT[lang]
+    kind_given = False  # the lead gives the kind of thing asked for, about the subject
     if u.asks and known:
         subject = subject_of(part, u, retriever)
+        kind_given = True
         if not answers_kind(retriever, u, lead.text, subject, lead.hit):
             # Before saying the reference does not give it: another sentence found may.
             other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h))
@@ -571,7 +576,9 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # The reference would have to say it of the one asked about and not of the other;
             # a passage about either reads as a verdict on both. The nearest is shown, with none.
             return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
-        if not settles(retriever, terms - resolved, lead.text, lead.hit):
+        # "Is there an API call to pull our campaigns?" is settled by the call itself.
+        given = kind_given and _ASKS_EXISTENCE.search(part)
+        if not given and not settles(retriever, terms - resolved, lead.text, lead.hit):
             other = _first_that(found, lambda s, h: settles(retriever, terms, s, h))
             if other is None:
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
