@@ -1485,12 +1485,42 @@ def test_a_question_naming_iterables_own_things_by_their_labels_is_not_handed_of
     assert answer.route is None and _first(answer).startswith("Zapier"), answer.answer
 
 
-@pytest.mark.parametrize("question, whole", [("Iterable 有免费版吗?想先自己注册一个账号试用下", True),
-                                             ("is iterable HIPAA compliant? need to know before legal signs off", True),
-                                             ("What is STO? How do I enable it?", False)])
-def test_a_last_sentence_that_asks_nothing_is_context_not_a_second_question(question, whole):
-    from sales_iterable.understand import split_parts
-    assert (split_parts(question) == [question]) is whole
+@pytest.mark.parametrize("sentence, context", [("想先自己注册一个账号试用下", True), ("need to know before legal signs off", True),
+                                               ("Need it for our ETL planning.", True), ("顺便说下短信的价格", False),
+                                               ("The sync keeps failing.", False), ("How do I enable it?", False)])
+def test_a_later_sentence_that_asks_nothing_is_context_not_a_second_question(sentence, context):
+    from sales_iterable.understand import asks_nothing
+    assert asks_nothing(sentence) is context
+
+
+@pytest.mark.parametrize("question, first", [("What's the rate limit? Need it for our ETL planning.", "Bulk operations"),
+                                             ("Where do I configure Smart Ingest? The sync keeps failing.", "Configure in Iterable dashboard"),
+                                             ("Iterable 有免费版吗?想先自己注册一个账号试用下", "没有")])
+def test_context_after_a_question_neither_answers_nor_hides_it(retriever, question, first):
+    assert _first(compose(question, retriever)).startswith(first)
+
+
+@pytest.mark.parametrize("question", ["What's the first step to set up push?", "搭建旅程的第一步是什么?",
+                                      "What does this snippet do: POST /api/events/track"])
+def test_a_step_or_snippet_named_in_the_question_itself_is_no_follow_up(question):
+    from sales_iterable.understand import is_follow_up
+    assert not is_follow_up(question)
+
+
+def test_a_channel_every_tool_has_is_no_label_that_keeps_a_strategy_question_here(retriever):
+    # "email" is a row's label, but a dedicated IP is deliverability strategy
+    answer = compose("Do we need a dedicated IP for sending marketing email?", retriever)
+    assert answer.route is not None and answer.route.skill == "/sales-deliverability", answer.answer
+
+
+def test_only_names_listed_side_by_side_are_siblings(retriever):
+    # "send/open" in the webhooks line makes no sibling of STO for an open-rate question
+    assert "Send Time Optimization" in compose("Does STO improve open rates?", retriever).answer
+
+
+def test_no_troubleshooting_note_when_the_entry_answers_a_later_part(retriever):
+    answer = compose("Smart Ingest在后台哪里配置?同步出错的话去哪看日志?", retriever).answer
+    assert "排查步骤" not in answer and "Smart Ingest日志" in answer, answer
 
 
 def test_a_question_asking_what_a_feature_gives_is_no_symptom_however_near_one_it_lands(retriever):

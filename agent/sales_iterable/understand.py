@@ -195,7 +195,8 @@ _FOLLOW_UP = re.compile(
     r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$|\b(for|of) (that|this|those|these)\s*[?.!]*$"
-    r"|\b(that|this) (example|answer|snippet|code|query)\b|\bredo (that|this|it)\b|\b(the )?(first|second|third|next|last) step\b|第[一二三四五六七八九十\d]+步"
+    r"|\bthat (example|answer|snippet|code|query)\b|\bredo (that|this|it)\b|^(ok(ay)?,? )?(and )?(the )?(second|third|next|last) step\b"
+    r"|^(那|好的,?|那么)?第[二三四五六七八九十\d]+步"
     r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",
     re.I,
 )
@@ -304,7 +305,7 @@ def is_yes_no(question: str) -> bool:
     # "is STO turned on per campaign or 全局?", "按活动开还是全局?": which of two, not yes or no
     clauses = [c for c in clauses if not _CHOICE.search(c)]
     # (each clause: "短信支持双向对话吗?比如用户回复…" asks in its first)
-    return any(_YES_NO_EN.match(c) or _YES_NO_ZH.search(c) for c in clauses) or bool(_YES_NO_ZH.search(" ".join(clauses)))
+    return any(_YES_NO_EN.match(c) or _YES_NO_ZH.search(c) for c in clauses)
 
 
 def yes_no_sentence(question: str) -> str:
@@ -322,10 +323,6 @@ ALTERNATIVE = re.compile(r"\bor (is (that|it|this) |are (they|those) )?(just|onl
 def split_parts(question: str) -> list[str]:
     """Sub-questions of a question that asks two things ("…? …?", "…, and what…")."""
     pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
-    # A last sentence that asks nothing is the question's context, not a question of its own
-    # ("Iterable有免费版吗?想先自己注册一个账号试用下", "…? need to know before legal signs off").
-    if len(pieces) >= 2 and not _asks_something(pieces[-1]):
-        pieces[-2:] = [f"{pieces[-2]} {pieces[-1]}"]
     if len(pieces) >= 2:
         return pieces[:3]
     if ALTERNATIVE.search(question):
@@ -354,9 +351,13 @@ def split_parts(question: str) -> list[str]:
     return [question]
 
 
-def _asks_something(text: str) -> bool:
-    return bool(re.search(r"[??呢]\s*$", text) or _QUESTION_START.match(text) or _ZH_ASKING.search(text)
-                or _YES_NO_EN.match(text) or re.search(r"\b(how|what|where|which|when|why|who)\b", text, re.I))
+def asks_nothing(part: str) -> bool:
+    """A later sentence that asks nothing and states no problem is context, not a question of
+    its own ("Iterable有免费版吗?想先自己注册一个账号试用下", "…? need to know before legal
+    signs off"); "顺便说下短信的价格" and "The sync keeps failing." ask or complain."""
+    return not (re.search(r"[?呢]\s*$", part) or _QUESTION_START.match(part) or _ZH_ASKING.search(part)
+                or _YES_NO_EN.match(part) or re.search(r"\b(how|what|where|which|when|why|who|tell me|explain|show me)\b|说下|说说|讲讲|介绍", part, re.I)
+                or asked_kinds(part) or states_problem(part))
 
 
 # A question word and its verb ("how do", "what's", "whats"): where a second question starts.
@@ -384,12 +385,10 @@ _ACKNOWLEDGED = re.compile(r"^(好的|好吧|好|嗯+|行|明白了?|了解了?|
 def is_follow_up(question: str) -> bool:
     text = question.strip()
     rest = _ACKNOWLEDGED.sub("", text, count=1)
-    # "…能直接对接吗?Zapier呢?": a 呢 closing a later sentence asks about the first, not about
-    # an earlier question.
-    first = re.split(r"(?<=[??。!])", text, maxsplit=1)[0]
-    if first != text and not any(bool(_FOLLOW_UP.search(re.sub(r"呢[??]?$", "", t)) or _PRONOUN_START.match(t)) for t in {text, rest}):
-        return False
-    return any(bool(_FOLLOW_UP.search(t) or _PRONOUN_START.match(t)) for t in {text, rest})
+    # "…能直接对接吗?Zapier呢?", "We use Shopify. Zapier呢?": a 呢 closing a later sentence asks
+    # about the first, not about an earlier question.
+    several = len([s for s in re.split(r"(?<=[?。!])|\.(?=\s)", text) if s.strip()]) > 1
+    return any(bool(_FOLLOW_UP.search(re.sub(r"呢\??$", "", t) if several else t) or _PRONOUN_START.match(t)) for t in {text, rest})
 
 
 # --- the labelled examples ---------------------------------------------------------------

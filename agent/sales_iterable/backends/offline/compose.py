@@ -26,7 +26,7 @@ from ...language import Lang, detect_language, plain_punctuation
 from ...policy import question_text, strip_invocation
 from ...retrieve import Hit, Retriever
 from ...routing import handoff
-from ...understand import ASK_INSTANCE, Classifier, Understanding, asked_kinds, is_yes_no, split_parts, states_problem, understand, with_previous, without_asks
+from ...understand import ASK_INSTANCE, Classifier, Understanding, asked_kinds, asks_nothing, is_yes_no, split_parts, states_problem, understand, with_previous, without_asks
 from ..base import Options, Turn
 from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
@@ -42,14 +42,23 @@ SEARCH_K = 8
 MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
-NEAREST_WORD_WEIGHT = 2.0
-OWN_THING_WEIGHT = 3.0  # how rare a word of a later part must be to name a thing of its own elsewhere (auth, not 邮件)  # how rare a word must be to tie a nearby fact to a question about an unknown name
+NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
+OWN_THING_WEIGHT = 3.0  # how rare a word of a later part, or a label, must be to name a thing of its own (auth, Zapier; not 邮件)
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
 _SENDS = re.compile(r"\b(send|sending|message|messages|messaging)\b|发.{0,12}消息|渠道|(能|可以|能不能|可不可以|支持)发", re.I)
 NO_HISTORY_LINES = 2  # passages quoted for a follow-up asked with nothing before it
 REPEAT_SHARE = 0.8  # a supporting passage whose words are this much in the answer already adds nothing
+SYMPTOM_VOTE_SHARE = 0.8  # an entry's symptom this near the best passage votes the question a complaint
+LABEL_HITS = 3  # the passages whose labels a routed question is checked against
+# A question that asks what, which or where wants a fact, however near a symptom it lands
+# ("what labels does brand affinity put on people"); "why" is how symptoms are asked; 是不是哪里
+# is "somewhere", 什么都没 "nothing".
+ASKS_WHAT = re.compile(r"^\s*(what|which|where|how (many|much|do|does|can))\b|(?<![为没])(?<!不是)什么(?![都也])|哪些|哪个|(?<!不是)哪里|多少", re.I)
+# Sections whose lines tell what to do about a problem (a warning, a limit and its backoff),
+# beside those that describe what a feature is.
+SAYS_WHAT_TO_DO = frozenset({"gotchas", "api-reference"})
 
 
 @lru_cache(maxsize=8)
@@ -59,17 +68,6 @@ def _classifier(embedder_id: str, embedder, cache_dir) -> Classifier:
 
 def classifier_for(retriever: Retriever) -> Classifier:
     return _classifier(retriever.embedder.id, retriever.embedder, getattr(retriever, "cache_dir", None))
-
-
-SYMPTOM_VOTE_SHARE = 0.8
-LABEL_HITS = 3
-# A question that asks what, which or where wants a fact, however near a symptom it lands
-# ("what labels does brand affinity put on people"); "why" is how symptoms are asked.
-# (not "是不是哪里没配好", somewhere)
-ASKS_WHAT = re.compile(r"^\s*(what|which|where|how (many|much|do|does|can))\b|(?<!为)(?<!不是)什么|哪些|哪个|(?<!不是)哪里|多少", re.I)  # the passages whose labels a routed question is checked against
-# Sections whose lines tell what to do about a problem (a warning, a limit and its backoff),
-# beside those that describe what a feature is.
-SAYS_WHAT_TO_DO = frozenset({"gotchas", "api-reference"})
 
 
 def said_already(text: str, body: list[str]) -> bool:
@@ -115,7 +113,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         query = with_previous(question, previous)
     else:
         u, query = alone, question
-    if u.route and not u.route_said and names_a_label(question, retriever.search(question, k=LABEL_HITS, lang=lang), retriever):
+    if u.route and not u.route_said and names_a_label(question, retriever.search(question, k=LABEL_HITS, lang=lang), retriever, OWN_THING_WEIGHT):
         # The examples guessed another skill, but the question names one of Iterable's own
         # things by the reference's name for it ("Shopify 集成能同步些什么?有没有 Zapier?").
         u = replace(u, route=None, iterable_part=True)
@@ -142,7 +140,10 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         query = re.sub(rf"(?<!\w){re.escape(term)}(?!\w)", " ", query)
     parts: list[str] = []
     things: set[int] = set()  # the parts that are one of two things compared
-    for piece in [query] if u.follow_up and previous else split_parts(query):
+    pieces = [query] if u.follow_up and previous else split_parts(query)
+    # a later sentence that asks nothing is context; the first part is read with it
+    pieces = [pieces[0], *(p for p in pieces[1:] if not asks_nothing(p))]
+    for piece in pieces:
         pair = compared(piece)
         things |= set(range(len(parts), len(parts) + len(pair))) if pair else set()
         parts += pair or [piece]
@@ -312,6 +313,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         # "How do I set up quiet hours?" when the reference only names quiet hours.
         body.insert(0, words["no_steps"])
     if (u.complains and entry is None and leads and not vague and not unknown and not guessing and not u.asks and not u.yes_no
+            and not no_symptom and not any(is_troubleshooting(lead.hit) for lead in leads) and retriever.entry_titles(lang)
             and leads[0].hit.section not in SAYS_WHAT_TO_DO and not ASK_INSTANCE["limit"].search(leads[0].text)
             and body and not body[0].startswith(words["gap"][:12])):
         # "our sms sends stopped going out": the SMS row is what the reference has, not a fix;

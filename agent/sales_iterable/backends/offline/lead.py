@@ -200,9 +200,11 @@ def asking_sentence(question: str, retriever: Retriever) -> str:
     """The sentence that asks, when a question opens with background ("We need instant
     triggers. How often does Smart Ingest sync?"): the background's words are not what
     the answer must be about. The whole question when its last sentence names nothing
-    the reference knows ("We call the bulk endpoint. What is the limit?")."""
+    the reference knows ("We call the bulk endpoint. What is the limit?") or points back
+    at the background ("…Is that normal?")."""
     last = _STATEMENT_END.split(question.strip())[-1]
-    return last if named(retriever, last) else question
+    # "…open rate is around 9%. Is that normal for email?": "that" is the background
+    return last if named(retriever, last) and not POINTS_BACK.search(last) else question
 
 
 def _chance_pairs(retriever: Retriever, text: str) -> set[str]:
@@ -283,7 +285,8 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     # Background before the asking sentence ("I run lifecycle for a fitness app. What can
     # start a Studio journey?") weighs as little as a reading: the ask is what the line answers.
     asking = asking_sentence(focus or question, retriever)
-    typed -= salient(focus or question) - salient(asking) if asking != (focus or question) else set()
+    if asking != (focus or question):
+        typed -= salient(focus or question) - salient(asking)
     subject = subject_of(focus or question, u, retriever)
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):

@@ -166,15 +166,17 @@ def _is_named(question: str, hit: Hit, retriever: Retriever, qualified: bool = F
     return False
 
 
-def names_a_label(question: str, hits: list[Hit], retriever: Retriever) -> bool:
-    """The question names one of these passages by its label, in either language ("Zapier",
-    "周期性活动"): a thing of Iterable's own."""
+def names_a_label(question: str, hits: list[Hit], retriever: Retriever, rarity: float) -> bool:
+    """The question names one of these passages by a label that few passages share, in either
+    language ("Zapier", "周期性活动"): a thing of Iterable's own, not a channel every tool has
+    ("Email", "Send push")."""
     lowered = question.lower()
     for hit in hits:
         twin = retriever.chunk(hit.chunk.pair_id)
         for label in (hit.chunk.label, twin.label if twin else ""):
             name = label.lower()
-            if len(name) >= (2 if has_han(name) else 3) and (name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)):
+            said = name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)
+            if len(name) >= (2 if has_han(name) else 3) and said and max(map(retriever.idf, named(retriever, name)), default=0.0) >= rarity:
                 return True
     return False
 

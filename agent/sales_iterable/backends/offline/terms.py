@@ -164,16 +164,16 @@ YES_NO_COVERAGE = 0.5
 UNKNOWN_WORD_WEIGHT = 1.0  # about the weight of the commonest words the reference uses
 
 
-
-
-
-# Things the reference lists side by side as alternatives ("iOS/Android/Web", "Snowflake/BigQuery").
-_SLASH_LIST = re.compile(r"(?<![\w/])[A-Za-z][\w.]*(?:/[A-Za-z][\w.]*)+")
+# Things the reference names side by side as alternatives ("iOS/Android/Web", "Snowflake/BigQuery"):
+# names, each with a capital; not "send/open" or "in/out".
+_SLASH_LIST = re.compile(r"(?<![\w/])[A-Za-z]\w*(?:/[A-Za-z]\w*)+")
 
 
 @lru_cache(maxsize=4)
 def _alternatives(text: str) -> tuple[frozenset[str], ...]:
-    return tuple({frozenset(m.group().lower().split("/")) for m in _SLASH_LIST.finditer(text)})
+    groups = {m.group() for m in _SLASH_LIST.finditer(text)}
+    return tuple({frozenset(g.lower().split("/")) for g in groups
+                  if all(len(name) > 1 and re.search(r"[A-Z]", name) for name in g.split("/"))})
 
 
 def names_a_sibling(retriever: Retriever, question: str, hit: Hit) -> bool:
