@@ -163,6 +163,11 @@ class Retriever:
             if chunk.troubleshooting:
                 entries[chunk.section][chunk.unit] = chunk.ordinal
         self._entries = [sorted(units, key=units.get, reverse=True) for units in entries.values()]
+        titles: dict[str, dict[str, str]] = defaultdict(dict)
+        for chunk in index.chunks.values():
+            if chunk.troubleshooting:
+                titles[chunk.lang][chunk.section] = chunk.heading.split(" > ")[-1]
+        self._entry_titles = {lang: list(by_section.values()) for lang, by_section in titles.items()}
         # A troubleshooting entry's title names a product with a problem ("iOS推送无法送达"):
         # as a prior it would pull every question about the product into the fixes.
         self._titles: dict[str, set[str]] = defaultdict(set)
@@ -337,9 +342,7 @@ class Retriever:
 
     def entry_titles(self, lang: Lang) -> list[str]:
         """The titles of the troubleshooting entries, in the reference's order."""
-        titles = {c.section: c.heading.split(" > ")[-1] for c in self.index.chunks.values()
-                  if c.troubleshooting and c.lang == lang}
-        return list(titles.values())
+        return self._entry_titles.get(lang, [])
 
     def section_hits(self, section: str, lang: Lang) -> list[Hit]:
         """Every passage of one section, in document order (score 0: not ranked)."""

@@ -182,6 +182,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 pu = u if len(parts) == 1 else replace(pu, goal="Troubleshoot")
             found += [h for h in hits if h.id not in {f.id for f in found}]
             first = per_part[0][2] if per_part else None
+            own_names = named(retriever, retriever.bridge(without_asks(part, pu.asks))) if leans else set()
             if leans and first is not None and first.hit.section not in MISCELLANY:
                 # "Catalog是干嘛用的?怎么在邮件里用?": the second part is about the catalog in
                 # email, not about whatever else mentions email; but a kind of answer it asks for
@@ -191,7 +192,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 # and the best passage for both parts is that section's ("…update a user's
                 # fields, and how do I authenticate that request?": the auth header is the
                 # API's, not the user profile's).
-                rare = {t for t in named(retriever, retriever.bridge(without_asks(part, pu.asks))) if retriever.idf(t) >= OWN_THING_WEIGHT}
+                rare = {t for t in own_names if retriever.idf(t) >= OWN_THING_WEIGHT}
                 elsewhere = bool(hits) and hits[0].section != first.hit.section and bool(held(rare, salient(f"{hits[0].text} {hits[0].pair_text or ''}"))) and not any(
                     held(rare, salient(f"{h.text} {h.pair_text or ''}")) for h in same)
                 if same and not elsewhere and (not pu.asks or holds_answer(topic_text, pu, same, retriever)):
@@ -213,7 +214,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 lead = Lead(about, render_passage(about.chunk), about.score, render_passage(about.chunk))
             # A part that leans on the first is read with it, unless it names a thing of its own
             # ("…?发短信用哪个接口?": the endpoint asked is SMS's, not WhatsApp's).
-            own = leans and bool(named(retriever, retriever.bridge(without_asks(part, pu.asks))))
+            own = bool(own_names)
             per_part.append((focus or (part if own else text), pu, lead))
     found = facing(sorted(found, key=lambda h: -h.score), question, retriever)
     leads = [lead for _, _, lead in per_part if lead is not None]

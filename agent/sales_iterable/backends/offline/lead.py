@@ -220,7 +220,8 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
     ignored |= camel_pieces(text)
     # Character pairs that only straddle two words ("据才" of "数据才准") are no subject.
-    terms = salient(retriever.bridge(text)) - ignored - _chance_pairs(retriever, retriever.bridge(text))
+    bridged = retriever.bridge(text)
+    terms = salient(bridged) - ignored - _chance_pairs(retriever, bridged)
     own_words = salient(text) - ignored - _chance_pairs(retriever, text)
     units = time_units(question) if set(u.asks) & {"limit", "duration", "frequency", "number", "price"} else set()
     if u.asks:
@@ -362,12 +363,12 @@ def _joined(pieces: list[str]) -> str:
     return _spaced(out)
 
 
+_HAN_STOPS = ("\u3002", "\uff01", "\uff1f", "\uff1b")  # the full-width full stop, exclamation and question marks, semicolon
+
+
 def _spaced(sentences: list[str]) -> str:
     """Sentences side by side: a space after an English one, none after a Chinese full stop."""
     return "".join(s + ("" if s.endswith(_HAN_STOPS) or i == len(sentences) - 1 else " ") for i, s in enumerate(sentences))
-
-
-_HAN_STOPS = ("\u3002", "\uff01", "\uff1f", "\uff1b")  # the full-width full stop, exclamation and question marks, semicolon
 
 
 # Whether everything needs something: one case's requirement does not settle it.
@@ -546,16 +547,15 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     """The lines that answer one part of the question (`question`: the whole of it), and
     the passages they quote."""
     words = TEXT[lang]
-    kind_given = False  # the lead gives the kind of thing asked for, about the subject
     if u.asks and known:
         subject = subject_of(part, u, retriever)
-        kind_given = True
         if not answers_kind(retriever, u, lead.text, subject, lead.hit):
             # Before saying the reference does not give it: another sentence found may.
             other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h))
             if other is None:
                 return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
             lead = other
+    kind_given = bool(u.asks) and known  # past the gap above: the lead gives the kind asked, about the subject
     if u.yes_no and known:
         # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
         terms = salient(retriever.bridge(_CONTRAST.sub("", yes_no_sentence(part))))

@@ -105,13 +105,18 @@ def other_item(hit: Hit, lead: Hit, asked: set[str]) -> bool:
     return bool(picked) and not picked <= held(picked, set(salient(hit.chunk.label)) - camel_pieces(hit.chunk.label))
 
 
+def _labels(hit: Hit, retriever: Retriever) -> list[str]:
+    """The passage's label in both languages (its own, then its twin's), where it has one."""
+    twin = retriever.chunk(hit.chunk.pair_id)
+    return [label for label in (hit.chunk.label, twin.label if twin else "") if label]
+
+
 def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
     """The question names this item by the most telling word of its label, in either
     language ("Exit criteria", 动态延迟 for "Delays"/延迟设置): it asks about the item,
     not about its whole feature."""
-    twin = retriever.chunk(hit.chunk.pair_id)
     asked = known(retriever, set(salient(retriever.bridge(question))), forms=True)
-    for label in (hit.chunk.label, twin.label if twin else ""):
+    for label in _labels(hit, retriever):
         terms = known(retriever, named(retriever, label), forms=True)  # 延迟设置: 延迟, not the chance pair 迟设
         if not terms:
             continue
@@ -153,12 +158,11 @@ def _is_named(question: str, hit: Hit, retriever: Retriever, qualified: bool = F
     """The question is exactly the passage's label, in either language ("brand affinity");
     `qualified`: or the label with words before it ("弹窗式的应用内消息")."""
     name = lexical_tokens(_ARTICLE.sub("", question.strip()))
-    twin = retriever.chunk(hit.chunk.pair_id)
     said = question.strip().rstrip("??!! ").lower()
-    for label in (hit.chunk.label, twin.label if twin else ""):
-        if label and lexical_tokens(label) == name:
+    for label in _labels(hit, retriever):
+        if lexical_tokens(label) == name:
             return True
-        if label and qualified and said.endswith(label.lower()):
+        if qualified and said.endswith(label.lower()):
             # a describing word, not another thing it belongs to ("campaign里直接做experiment")
             before = said[: -len(label)].strip()
             if before.endswith("的") or (re.fullmatch(r"[a-z-]+", before) and not retriever.knows(before)):
@@ -172,8 +176,7 @@ def names_a_label(question: str, hits: list[Hit], retriever: Retriever, rarity: 
     ("Email", "Send push")."""
     lowered = question.lower()
     for hit in hits:
-        twin = retriever.chunk(hit.chunk.pair_id)
-        for label in (hit.chunk.label, twin.label if twin else ""):
+        for label in _labels(hit, retriever):
             name = label.lower()
             said = name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)
             if len(name) >= (2 if has_han(name) else 3) and said and max(map(retriever.idf, named(retriever, name)), default=0.0) >= rarity:

@@ -183,6 +183,12 @@ def names_a_sibling(retriever: Retriever, question: str, hit: Hit) -> bool:
     ("iOS/Android/Web SDK")."""
     name = hit.heading.split(" > ")[-1] if hit.chunk.troubleshooting else hit.chunk.label if hit.chunk.kind == "row" else ""
     title = set(re.findall(r"[a-z]+", name.lower()))
-    asked = set(re.findall(r"[a-z]+", retriever.bridge(question).lower()))
+    asked = _latin_words(retriever, question)
     return any(title & group and asked & (group - title) and not asked & title & group
                for group in _alternatives(retriever.reference_text))
+
+
+@lru_cache(maxsize=64)
+def _latin_words(retriever: Retriever, question: str) -> frozenset[str]:
+    # asked of every passage a question meets (lead candidates, supports, entries): bridged once
+    return frozenset(re.findall(r"[a-z]+", retriever.bridge(question).lower()))
