@@ -5,9 +5,9 @@ each check per question kind.
 
     python bench/answers.py                 # every set, aggregate figures
     python bench/answers.py --show tune     # also every failing tune check, to work on
-    python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra, tune-c … tune-g), while choosing
+    python bench/answers.py --tune-only     # the tune sets alone (tune, tune-extra, tune-c … tune-h), while choosing
 
-The held-out halves (holdout, holdout-c … holdout-g) are only ever reported in aggregate: `--show` of
+The held-out halves (holdout, holdout-c … holdout-h) are only ever reported in aggregate: `--show` of
 one is refused.
 """
 
@@ -31,10 +31,10 @@ from sales_iterable.retrieve import open_retriever
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "evals" / "questions"
-# tune-extra: a second tune set written blind; tune-c / holdout-c … tune-g / holdout-g: sets C to G,
+# tune-extra: a second tune set written blind; tune-c / holdout-c … tune-h / holdout-h: sets C to H,
 # each split before tuning
-SPLITS = ("tune", "tune-extra", "tune-c", "tune-d", "tune-e", "tune-f", "tune-g", "holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g")
-HELD_OUT = frozenset({"holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g"})
+SPLITS = ("tune", "tune-extra", "tune-c", "tune-d", "tune-e", "tune-f", "tune-g", "tune-h", "holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g", "holdout-h")
+HELD_OUT = frozenset({"holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g", "holdout-h"})
 KINDS = ("direct", "two-section", "symptom", "vague", "other-tool", "not-in-reference", "follow-up", "mixed-language", "yes-no")
 # The first words of a yes or a no, in either language ("Yes, with a condition —" is a yes).
 YES = re.compile(r"^(Yes\b|是的|可以)")

@@ -1,8 +1,8 @@
 """Retrieval quality and speed.
 
 Chunk-level recall@1, recall@5 and MRR per language on the question set
-(evals/questions/), for the tune halves (tune, tune-c … tune-g) and the frozen holdout halves
-(holdout, holdout-c … holdout-g) separately, for BM25
+(evals/questions/), for the tune halves (tune, tune-c … tune-h) and the frozen holdout halves
+(holdout, holdout-c … holdout-h) separately, for BM25
 alone, dense alone and the default hybrid; then the older section-level sets
 (evals/retrieval*.json) as a regression check, what aligned pairs and the glossary add
 for Chinese questions naming products in Chinese, and warm query latency.
@@ -33,8 +33,8 @@ from sales_iterable.understand import with_previous
 
 K = 5
 EVALS = Path(__file__).resolve().parents[1] / "evals"
-# Five question sets, each split before tuning: the first (tune / holdout) and sets C to G.
-HALVES = ("tune", "tune-c", "tune-d", "tune-e", "tune-f", "tune-g", "holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g")
+# Question sets, each split before tuning: the first (tune / holdout) and sets C to H.
+HALVES = ("tune", "tune-c", "tune-d", "tune-e", "tune-f", "tune-g", "tune-h", "holdout", "holdout-c", "holdout-d", "holdout-e", "holdout-f", "holdout-g", "holdout-h")
 REGRESSION = {"dev": EVALS / "retrieval.json", "old holdout": EVALS / "retrieval-holdout.json"}
 
 
