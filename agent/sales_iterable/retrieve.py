@@ -199,6 +199,18 @@ class Retriever:
             extra += [name for zh, name in self._zh_names.items() if zh in query and name.lower() not in lowered]
         return " ".join([query, *dict.fromkeys(extra)]) if extra else query
 
+    def _without_chinese_terms(self, query: str, bridged: str) -> str:
+        """The bridged English question without the Chinese words the bridge gave an English
+        term for."""
+        if not has_han(query) or detect_language(query).lang != "en":
+            return bridged
+        lowered = query.lower()
+        words = [a.word for a in self._aliases if a.translates and has_han(a.word) and a.pattern.search(lowered)]
+        words += [zh for zh in self._zh_names if zh in query]
+        for word in sorted(words, key=len, reverse=True):
+            bridged = bridged.replace(word, " ")
+        return bridged
+
     def aliases_in(self, query: str) -> list[tuple[str, str]]:
         """The glossary's aliases the query contains, each with the reference's term for it
         ("free trial" -> "free tier", "召回" -> "winback"): the user's words for something
@@ -217,6 +229,10 @@ class Retriever:
         """Each ranker's own scores per unit: (BM25, the best cosine of its chunks)."""
         query = plain_punctuation(query)
         text = self.bridge(query) if use_bridge else query
+        # A Chinese term in an English question ("can a journey send a 短信") is searched by
+        # the reference's English term alone: its character pairs would also match every
+        # Chinese passage that spells it out, counting the one word twice.
+        lexical_text = self._without_chinese_terms(query, text) if use_bridge else query
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         if mode in ("hybrid", "dense"):
@@ -234,7 +250,7 @@ class Retriever:
                         dense[phrasing.unit] = max(float(sim), dense[phrasing.unit])
         if mode in ("hybrid", "lexical"):
             bm25 = self.lexical if use_pairs else self.index.lexical_by_lang[lang]
-            lexical = bm25.scores(lexical_tokens(text))
+            lexical = bm25.scores(lexical_tokens(lexical_text))
         return lexical, dense
 
     def search(

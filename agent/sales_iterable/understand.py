@@ -77,6 +77,10 @@ NOT_ITERABLE = re.compile(
 )
 STRATEGY = ("strategy", "strategies", "best practice", "best practices", "tips", "ideas", "cadence", "how often should",
             "benchmarks across", "in general", "策略", "最佳实践", "思路", "怎么设计", "多久发一次")
+# How to raise a rate is a channel's strategy ("推送授权率太低了,怎么提高opt-in?"), not a setting;
+# a rate limit is no rate to raise, and whether a feature raises one is a question about it.
+RAISING_A_RATE = re.compile(r"\b(how|ways?|tips)\b[^?.]{0,20}\b(improve|increase|boost|raise|grow|lift|get more)\b[^?.]{0,30}(\b(opt[- ]?ins?|engagement|ctr)\b|\brates?\b(?! limit))"
+                            r"|(怎么|如何|怎样|咋|办法)[^??,,。]{0,6}(提高|提升|增加|改善|拉高)[^??,,。]{0,12}(率(?!限)|opt-?in|互动)", re.I)
 # Things only Iterable has: their presence keeps an Iterable part in a routed question.
 ITERABLE_THINGS = ("iterable", "studio", "smart ingest", "brand affinity", "journey assist", "copy assist",
                    "frequency optimization", "send time optimization", "mobile inbox", "embedded message", "catalog",
@@ -150,7 +154,10 @@ ASK_CUES: dict[Ask, re.Pattern[str]] = {
                             r"|(数据)?(保留|保存|存)(多久|多长(时间)?)|保留期|保存期|数据保留|会不会过期(删除)?|过期删除", re.I),
     # How long to wait or how long something takes: a time, or the condition that ends the wait.
     # "多久过期" is how long; "多久同步一次", how often.
-    "duration": re.compile(r"\bhow long\b|(多久|多长时间)(?![^??,,。;;]{0,8}一次)", re.I),
+    # "When should we turn on STO?", "什么时候开比较好": the time or condition before it is worth it.
+    "duration": re.compile(r"\bhow long\b|(多久|多长时间)(?![^??,,。;;]{0,8}一次)"
+                           r"|\bwhen (should|can|could|do|would|is it (safe|ok|okay|worth it) to)\b[^?]*\b(turn(ing)? (it |them |that |this )?on|enable|switch on|activate)\b"
+                           r"|(什么时候|何时|多久以后|多久之后)(才)?(可以|能|该|应该)?(开|开启|启用|打开)", re.I),
     "frequency": re.compile(r"\bhow (often|frequently)\b(?![^?]*\b(call|hit|request|query|poll))|\binterval\b"
                             r"|\bhow fast\b|(多久|多长时间)[^??,,。;;]{0,8}一次|(?<!调用)频率|多快", re.I),
     "size": re.compile(r"\bsize\b|\bhow (big|large)\b|多大|大小", re.I),
@@ -312,7 +319,14 @@ def yes_no_sentence(question: str) -> str:
     """The sentence that asks yes or no, when context follows it ("短信能双向聊吗?就是用户回复的
     内容我们这边能收到": the example is no part of what must be settled)."""
     sentences = [s.strip() for s in re.split(r"(?<=[??])\s*", question) if s.strip()]
-    return next((s for s in sentences if is_yes_no(s)), question) if len(sentences) > 1 else question
+    sentence = next((s for s in sentences if is_yes_no(s)), question) if len(sentences) > 1 else question
+    # "our 设计师 wants interactive emails — is AMP supported?": what is asked after a dash is
+    # settled alone, unless it points back at what the dash follows ("…, can I do that…").
+    clauses = [c.strip() for c in re.split(r"\s[—–-]+\s|——", sentence) if c.strip()]
+    last = clauses[-1] if len(clauses) > 1 else ""
+    if last and (_YES_NO_EN.match(last) or _YES_NO_ZH.search(last)) and not POINTS_BACK.search(last):
+        return last
+    return sentence
 
 
 # "Does the Webhook tile support OAuth, or is that only for system webhooks?": a yes/no
@@ -325,6 +339,12 @@ def split_parts(question: str) -> list[str]:
     pieces = [p.strip() for p in re.split(r"(?<=[??])\s*|[;;]\s*", question) if len(p.strip()) > 3]
     if len(pieces) >= 2:
         return pieces[:3]
+    # "Which warehouses can Smart Ingest pull from. Plus, is it only user data…?": a question
+    # typed with a full stop, then another.
+    stop = re.search(r"\.\s+(?:(?:plus|also|and|oh and|btw),?\s+)?(?=[A-Za-z])", question, re.I)
+    if stop and _QUESTION_START.match(question) and question.rstrip().endswith(("?", "\uff1f")) and (
+            _QUESTION_START.match(question[stop.end():]) or re.match(rf"(?:{_QUESTION_HEAD})", question[stop.end():], re.I)):
+        return [question[: stop.start()].strip() + "?", question[stop.end():].strip()]
     if ALTERNATIVE.search(question):
         return [question]  # "X, or is that only for Y?" asks one thing, with its alternative
     # ", and at what confidence…", ", and once it's live what open rate…": a question word
@@ -388,7 +408,14 @@ def is_follow_up(question: str) -> bool:
     # "…能直接对接吗?Zapier呢?", "We use Shopify. Zapier呢?": a 呢 closing a later sentence asks
     # about the first, not about an earlier question.
     several = len([s for s in re.split(r"(?<=[?。!])|\.(?=\s)", text) if s.strip()]) > 1
-    return any(bool(_FOLLOW_UP.search(re.sub(r"呢\??$", "", t) if several else t) or _PRONOUN_START.match(t)) for t in {text, rest})
+    return any(bool(_FOLLOW_UP.search(re.sub(r"呢\??$", "", t) if several else t) or _PRONOUN_START.match(t) or _NO_OBJECT.match(t))
+               for t in {text, rest})
+
+
+# "在后台哪里配置?", "where do I configure?": what to configure was said before.
+_NO_OBJECT = re.compile(r"^(在)?(后台|控制台|界面|系统)?(里|里面|上)?(的)?(哪里|哪儿|在哪(里|儿)?|怎么|如何|去哪(里|儿)?)(能|可以)?"
+                        r"(配置|设置|开启|打开|开|操作|找到?|看|查看)(呢|啊)?\??$"
+                        r"|^(where|how) (do|can|should) (i|we) (configure|set|enable|turn on|find|see)\s*\??$", re.I)
 
 
 # --- the labelled examples ---------------------------------------------------------------
@@ -439,7 +466,8 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     """Classify one question; `vector` is its query embedding."""
     text = question.lower()
     # Strategy asked with nothing Iterable-specific in it is general too.
-    negated = bool(NOT_ITERABLE.search(question)) or (_any(text, STRATEGY) and not _any(text, ITERABLE_THINGS))
+    strategy = _any(text, STRATEGY) or bool(RAISING_A_RATE.search(text))
+    negated = bool(NOT_ITERABLE.search(question)) or (strategy and not _any(text, ITERABLE_THINGS))
     route_scores = classifier.scores(vector, "route")
     said = {goal for goal, cues in GOAL_CUES.items() if _any(text, cues)}
     cued: set[str] = set()
@@ -457,7 +485,7 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     if negated:
         route_scores[ITERABLE] = route_scores.get(ITERABLE, 0.0) - CUE_BONUS
         for target in ("/sales-email-marketing", "/sales-push-notification", "/sales-in-app-messaging"):
-            if target in route_scores and _any(text, STRATEGY):
+            if target in route_scores and strategy:
                 route_scores[target] += CUE_BONUS / 2
     best = max(route_scores, key=route_scores.get)
     route = None
@@ -465,8 +493,11 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     # A user describing their own problem ("后端发了应用内消息,用户什么都看不到") asks about
     # their setup, not a channel's strategy: the examples' guess alone does not route it;
     # a cue does (DMARC failing, a named tool), and so does saying it is general.
-    complaint = "Troubleshoot" in said and not (negated or best in cued)
-    if best != ITERABLE and route_scores[best] > route_scores.get(ITERABLE, 0.0) + margin and not complaint:
+    # So is an address or endpoint asked for: Iterable's own ("我们在欧区,请求应该发到哪个域名?"),
+    # whatever sending domains the examples recall.
+    asks = asked_kinds(question)
+    held_here = ("Troubleshoot" in said or bool({"url", "endpoint"} & set(asks))) and not (negated or best in cued)
+    if best != ITERABLE and route_scores[best] > route_scores.get(ITERABLE, 0.0) + margin and not held_here:
         route = best
     iterable_part = route is None or (not negated and _any(text, ITERABLE_THINGS))
 
@@ -475,7 +506,6 @@ def understand(question: str, vector: np.ndarray, classifier: Classifier) -> Und
     # A goal the question states with a cue word wins, the more specific first ("…报错,
     # 怎么办?" is a symptom, not a setup question); the examples guess when none is stated.
     goal = next((g for g in GOAL_PRECEDENCE if g in said), None) or (max(named, key=named.get) if named else None)
-    asks = asked_kinds(question)
     if goal == "Troubleshoot" and goal in said and _WHERE_TO_LOOK.search(question):
         # "…still zero users have shown up. where do I look?" asks what to check, not for a menu
         asks = tuple(kind for kind in asks if kind != "menu")

@@ -32,9 +32,9 @@ from .context import asked_questions, stated_assumptions
 from .gaps import unknown_terms
 from .lead import (HOW_TO, HOW_TO_QUESTION, SUPPORT_SCORE_SHARE, Lead, answered, asking_sentence, choose_lead, compared, facing, gives_kind, holds_answer, moves,
                    lead_lines, prices_for_a_complaint, relevant, versus)
-from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_a_label, names_item, names_line, other_item
+from .maps import MISCELLANY, described, feature_section, is_vague, map_lines, named_section, names_item, names_line, other_item
 from .passages import CAUSE, SYMPTOM, is_lead_in, is_troubleshooting, render_passage, sentences
-from .terms import TITLE_WORD_WEIGHT, coverage, held, known, named, names_a_sibling, salient
+from .terms import OWN_THING_WEIGHT, TITLE_WORD_WEIGHT, coverage, held, known, named, names_a_label, names_a_sibling, salient
 from .troubleshooting import matching_entry, names_title, says_more_than_its_title, troubleshooting_lines
 from .wording import ROUTE_REASON_EN, TEXT, cite, handoff_lines
 
@@ -43,7 +43,6 @@ MAX_SUPPORT = 3  # supporting lines after the lead
 MAX_SUPPORT_UNKNOWN = 1  # after "the reference does not mention X", nearby facts are only a pointer
 SUPPORT_COVERAGE = 0.4
 NEAREST_WORD_WEIGHT = 2.0  # how rare a word must be to tie a nearby fact to a question about an unknown name
-OWN_THING_WEIGHT = 3.0  # how rare a word of a later part, or a label, must be to name a thing of its own (auth, Zapier; not 邮件)
 _HOW_WORDS = frozenset({"long", "often", "many", "much", "far", "big", "large"})  # "how long…": asking, not a topic ("long codes")
 ASKED_TOPIC_WEIGHT = 3.0  # how rare the word of a kind asked must be to name a topic (限流 3.6; 多少 is no word of it)
 OWN_TOPIC_TERMS = 2  # reference words that let a later part of a question be searched alone
@@ -343,7 +342,11 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # "android …": not the web push row
             if other_item(hit, top, asked):
                 continue  # "push open rate": the email open rate row beside it answers another question
-            if hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE:
+            # "how much does it cost": each plan's price is an answer, whatever words it shares
+            # (not when it names the item it asks of: "What's the endpoint for 批量更新用户?")
+            alike = (bool(u.asks) and hit.section == top.section and bool(ASK_INSTANCE[u.asks[0]].search(hit.text))
+                     and not names_item(query, top, retriever))
+            if alike or (hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE):
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)
     pair = [(parts[i], lead) for i, (_, _, lead) in enumerate(per_part) if i in things and lead is not None]

@@ -69,6 +69,7 @@ _ZH_NOUN_NAME = re.compile(rf"([{HAN_CHARS}]{{0,3}}(?:小程序|公众号))|([{H
 
 
 _ZH_VERBS = "发接用连"
+_ZH_NEGATIONS = "没不未无别"
 _ASKING_CHARS = frozenset("咋弄搞怎么啥吗呢吧嘛")
 # Capitalised, but days, months and interjections ("OK, so…") name no feature.
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
@@ -92,6 +93,8 @@ def _zh_names(question: str) -> list[tuple[str, str]]:
         term = _ZH_COUNT.sub("", _ZH_VERB_PREFIX.sub("", term.lstrip(_ZH_LEADING)))
         if not term or term[-1] in _ZH_VERBS:
             continue  # "接口发" split wrongly: a name does not end in the verb that follows it
+        if term[0] in _ZH_NEGATIONS:
+            continue  # "标签还是没变化": 还是 is "still" there, and a name does not start with a "not"
         if len(term) >= 2 and term not in [t for t, _ in found] and not (set(term) & ZH_FRAME) and term not in _ZH_QUESTION_WORDS:
             found.append((term, verb))
     # "支持钉钉渠道" also yields "持钉钉": a candidate that another one ends is that one, mis-cut.

@@ -13,7 +13,7 @@ from ...retrieve import Hit, Retriever
 from ...understand import (ALTERNATIVE, ASK_CUES, ASK_INSTANCE, POINTS_BACK, QUANTITY, TIME_UNITS, Ask, Understanding, asked_kinds, time_units,
                            without_asks, yes_no_sentence)
 from .passages import SYMPTOM, is_troubleshooting, render_passage, sentences
-from .terms import about, coverage, held, known, named, names_a_sibling, salient, settles
+from .terms import OWN_THING_WEIGHT, about, coverage, held, known, named, names_a_label, names_a_sibling, salient, settles
 from .wording import TEXT, cite
 
 # Choosing the lead sentence: its passage's rank and the question's words it holds (each
@@ -24,6 +24,7 @@ RANK_WEIGHT = 1.0
 WORD_WEIGHT = 0.12
 BRIDGED_SHARE = 0.25  # a word the glossary added, not the user, counts this much of its weight
 KIND_BONUS = 1.0
+DEFINES_BONUS = 3.0  # the row a thing labels, for what it is or does: above a passing mention's words
 # A sentence holding the kind of thing asked (a URL, a figure…) about the question's subject
 # answers it; one that shares more words but lacks it does not, however many it shares.
 ASKED_KIND_BONUS = 10.0
@@ -130,8 +131,18 @@ def facing(hits: list[Hit], question: str, retriever: Retriever) -> list[Hit]:
 
 
 def moves(hit: Hit, retriever: Retriever) -> str | None:
-    """Which way the passage moves data: its own words, else its section's."""
-    return direction(f"{hit.text} {hit.heading}") or direction(" ".join(h.text for h in retriever.section_hits(hit.section, hit.lang)))
+    """Which way the passage moves data: its own words, else its section's, when the section
+    opens by saying it ("Export Iterable data … to your Snowflake account": its "No ETL
+    required" is about the export too; "Sync from 23+ data sources: …"). A section that opens
+    with one item of a list ("Static lists: … upload CSV") says nothing of the others, and an
+    API reference that lists an export among its calls moves nothing as a whole. A way named
+    only for the figure after it ("Rate limits: … Bulk track: 10 req/s. Export: 4 req/min") is
+    one endpoint among those the passage gives figures for."""
+    opening = min(retriever.section_hits(hit.section, hit.lang), key=lambda h: h.chunk.ordinal, default=hit)
+    return direction(_FIGURE_NAME.sub(" ", f"{hit.text} {hit.heading}")) or direction(opening.chunk.label or opening.text)
+
+
+_FIGURE_NAME = re.compile(r"\b(imports?|exports?)\s*(?::|is|are)?\s*(?=\d)|(导入|导出)(?:限流)?\s*(?:[:\uff1a]|为)?\s*(?=\d)", re.I)
 
 
 _ENDPOINT = re.compile(r"/api/[\w/{}.]*\w")
@@ -289,6 +300,12 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     if asking != (focus or question):
         typed -= salient(focus or question) - salient(asking)
     subject = subject_of(focus or question, u, retriever)
+    # "频次优化是做什么的": the row that Frequency Optimization labels says what it does; a line
+    # that only names it ("…开启Brand Affinity、STO和频次优化") does not.
+    thing = defined_thing(asking) if not u.yes_no else None
+    # The user's own figures (what they saw: 15-20 min, 429, 30 days), not a list's step numbers.
+    figures = {n for n in re.findall(r"(?<![A-Za-z\d])\d+", _without_step_numbers(focus or question)) if int(n) > 1}
+    bridged = retriever.bridge(thing) if thing else ""
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):
         parts = sentences(hit.chunk)
@@ -314,6 +331,10 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
                 score += SYMPTOM_BONUS
             if u.goal == "Set up" and u.goal_said and HOW_TO.search(sentence):
                 score += HOW_TO_BONUS
+            if thing and i == 0 and hit.chunk.kind == "row" and names_a_label(bridged, [hit], retriever, rarity=0.0):
+                score += DEFINES_BONUS
+            if figures & set(re.findall(r"\d+", _without_step_numbers(sentence))):
+                score += KIND_BONUS  # "…fires 15-20 min after checkout": the line that says 15 minutes
             if (best is None or score > best.score) and (hit.id, sentence) not in exclude:
                 best = Lead(hit, _lead_text(parts, i, label, wanted, retriever, hit.chunk.kind == "row",
                                             whole=hit.section == "gotchas", steps=hit.chunk.kind == "steps"), score, sentence)
@@ -321,6 +342,27 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
 
 
 MAX_LEAD_SENTENCES = 3
+# What a named thing is or does, asked with nothing else: "what is STO", "what does Frequency
+# Optimization actually do?", "频次优化具体是做什么的", "什么是同期群".
+_WHAT_IT_IS = (
+    re.compile(r"^(?:so |and |ok,? )?what(?:'s| is| are) (?:an? |the )?(?P<thing>.+?)(?: exactly| actually| in iterable)?$", re.I),
+    re.compile(r"^(?:so |and |ok,? )?what does (?:an? |the )?(?P<thing>.+?) (?:actually |exactly |even |really )?do$", re.I),
+    re.compile(r"^(?:请问)?(?P<thing>.+?)(?:具体|到底|究竟)?(?:是什么|是啥|是干(?:嘛|啥|什么)的|是做什么的|是做啥的|有什么用|是什么意思|起什么作用)(?:呀|啊|呢)?$"),
+    re.compile(r"^(?:请问)?什么是(?P<thing>.+)$"),
+)
+MAX_THING_WORDS = 4  # "what is the API endpoint for adding catalog items" asks for more than a name
+MAX_THING_CHARS = 8
+
+
+def defined_thing(sentence: str) -> str | None:
+    """The thing a sentence asks to have defined, when that is all it asks."""
+    text = sentence.strip().rstrip("?？!！.。 ")
+    for pattern in _WHAT_IT_IS:
+        if match := pattern.match(text):
+            thing = match.group("thing").strip()
+            short = len(thing) <= MAX_THING_CHARS if has_han(thing) else len(thing.split()) <= MAX_THING_WORDS
+            return thing if short else None
+    return None
 
 
 def _lead_text(parts: list[str], i: int, label: str, wanted: set[str], retriever: Retriever, row: bool,
@@ -507,6 +549,24 @@ def _same_point(retriever: Retriever, terms: set[str], lead: Lead, other: Hit) -
     return bool(held({t for t in held_by_lead if retriever.idf(t) == top}, words(render_passage(other.chunk), other)))
 
 
+# The thing a yes/no question asks about, when it starts the question: "Does STO improve …?"
+_DOER = re.compile(r"^(?:does|do|can|could|will|would|is|are|has|have)\s+(?:the\s+|an?\s+)?([a-z][\w-]*)", re.I)
+
+
+def _doer(part: str, retriever: Retriever) -> set[str]:
+    """The rare name a yes/no question starts with, as the reference writes it ({sto}); none
+    for a pronoun or a common word ("Does the journey…", "Can we…")."""
+    match = _DOER.match(yes_no_sentence(part).strip())
+    if not match:
+        return set()
+    words = known(retriever, salient(retriever.bridge(match.group(1))), forms=True)
+    return {w for w in words if retriever.idf(w) >= OWN_THING_WEIGHT}  # STO, Zapier; not journey, campaign
+
+
+def _names(doer: set[str], sentence: str, hit: Hit) -> bool:
+    return not doer or bool(held(doer, salient(f"{sentence} {hit.heading} {hit.pair_text or ''}")))
+
+
 def _first_that(found: list[Hit], fits) -> Lead | None:
     """The first sentence, in rank order, of the best few passages found that `fits`."""
     for rank, hit in enumerate(found[:LEAD_CANDIDATES]):
@@ -581,9 +641,14 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
         # "Is there an API call to pull our campaigns?" is settled by the call itself.
         given = kind_given and _ASKS_EXISTENCE.search(part)
-        if not given and not settles(retriever, terms - resolved, lead.text, lead.hit):
-            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h))
+        # "Does STO improve open rates?" is settled only by a line about STO: a benchmark for
+        # open rates says nothing of what STO does.
+        doer = _doer(part, retriever)
+        if not given and not (settles(retriever, terms - resolved, lead.text, lead.hit) and _names(doer, lead.text, lead.hit)):
+            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h) and _names(doer, s, h))
             if other is None:
+                nearest = _first_that(found, lambda s, h: _names(doer, s, h)) if doer else None
+                lead = Lead(nearest.hit, render_passage(nearest.hit.chunk), nearest.score, nearest.sentence) if nearest else lead
                 return [words["gap_yes_no"], cite(lead.text, lead.hit)], [lead.hit]
             lead = other
         if quantity and not (re.search(r"\d", quantity.group()) and set(re.findall(r"\d+", part)) <= set(re.findall(r"\d+", lead.text))):

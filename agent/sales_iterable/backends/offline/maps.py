@@ -11,7 +11,7 @@ from ...retrieve import Hit, Retriever
 from ...understand import Understanding
 from .lead import SUPPORT_SCORE_SHARE
 from .passages import CHECKLIST, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
-from .terms import TITLE_WORD_WEIGHT, held, known, named, salient
+from .terms import TITLE_WORD_WEIGHT, held, known, labels_of, named, salient
 from .wording import TEXT, cite, topic
 
 MAX_MAP = 5  # lines of a best-effort map for a vague question
@@ -105,18 +105,12 @@ def other_item(hit: Hit, lead: Hit, asked: set[str]) -> bool:
     return bool(picked) and not picked <= held(picked, set(salient(hit.chunk.label)) - camel_pieces(hit.chunk.label))
 
 
-def _labels(hit: Hit, retriever: Retriever) -> list[str]:
-    """The passage's label in both languages (its own, then its twin's), where it has one."""
-    twin = retriever.chunk(hit.chunk.pair_id)
-    return [label for label in (hit.chunk.label, twin.label if twin else "") if label]
-
-
 def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
     """The question names this item by the most telling word of its label, in either
     language ("Exit criteria", 动态延迟 for "Delays"/延迟设置): it asks about the item,
     not about its whole feature."""
     asked = known(retriever, set(salient(retriever.bridge(question))), forms=True)
-    for label in _labels(hit, retriever):
+    for label in labels_of(hit, retriever):
         terms = known(retriever, named(retriever, label), forms=True)  # 延迟设置: 延迟, not the chance pair 迟设
         if not terms:
             continue
@@ -159,27 +153,15 @@ def _is_named(question: str, hit: Hit, retriever: Retriever, qualified: bool = F
     `qualified`: or the label with words before it ("弹窗式的应用内消息")."""
     name = lexical_tokens(_ARTICLE.sub("", question.strip()))
     said = question.strip().rstrip("??!! ").lower()
-    for label in _labels(hit, retriever):
-        if lexical_tokens(label) == name:
+    # …or the user's word for it ("品牌亲和度?" is Brand Affinity)
+    names = [name] + [lexical_tokens(term) for alias, term in retriever.aliases_in(question) if alias.lower() == said]
+    for label in labels_of(hit, retriever):
+        if lexical_tokens(label) in names:
             return True
         if qualified and said.endswith(label.lower()):
             # a describing word, not another thing it belongs to ("campaign里直接做experiment")
             before = said[: -len(label)].strip()
             if before.endswith("的") or (re.fullmatch(r"[a-z-]+", before) and not retriever.knows(before)):
-                return True
-    return False
-
-
-def names_a_label(question: str, hits: list[Hit], retriever: Retriever, rarity: float) -> bool:
-    """The question names one of these passages by a label that few passages share, in either
-    language ("Zapier", "周期性活动"): a thing of Iterable's own, not a channel every tool has
-    ("Email", "Send push")."""
-    lowered = question.lower()
-    for hit in hits:
-        for label in _labels(hit, retriever):
-            name = label.lower()
-            said = name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)
-            if len(name) >= (2 if has_han(name) else 3) and said and max(map(retriever.idf, named(retriever, name)), default=0.0) >= rarity:
                 return True
     return False
 
@@ -214,7 +196,8 @@ def setup_steps(question: str, retriever: Retriever, lang: Lang) -> list[Hit]:
     """The getting-started checklist's items that involve what a vague setup question names
     ("push setup?" -> configure FCM/APNs, integrate the SDK, create templates…), in the
     checklist's order: the reference's own sequence for setting it up."""
-    topic = {t for t in known(retriever, set(salient(retriever.bridge(question))), forms=True)
+    # (a name's pieces are no topic: "WhatsApp怎么弄" is not about the "app" of "in-app")
+    topic = {t for t in known(retriever, set(salient(retriever.bridge(question))) - camel_pieces(question), forms=True)
              if retriever.idf(t) >= TITLE_WORD_WEIGHT}
     if not topic:
         return []
@@ -313,4 +296,9 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
             top = ([about] if about is not None else []) + sorted(
                 (h for h in top if h.section == main and h is not about), key=lambda h: h.chunk.ordinal) + [
                 h for h in top if h.section != main and h is not about]
+    if about is not None:
+        # The item the question names is the best-effort answer: it comes first, the map after.
+        rest = [h for h in top if h is not about]
+        head = [words["map_more"].format(topic=topic(rest, lang))] if lines[0].startswith(words["map"].split("{")[0]) and rest else lines[:1] if rest else []
+        return [cite(render_passage(about.chunk), about)] + head + ["- " + cite(render_passage(h.chunk), h) for h in rest], shown
     return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown

@@ -192,3 +192,27 @@ def names_a_sibling(retriever: Retriever, question: str, hit: Hit) -> bool:
 def _latin_words(retriever: Retriever, question: str) -> frozenset[str]:
     # asked of every passage a question meets (lead candidates, supports, entries): bridged once
     return frozenset(re.findall(r"[a-z]+", retriever.bridge(question).lower()))
+
+
+# How rare a word of a later part, or a label, must be to name a thing of its own (auth, Zapier; not 邮件).
+OWN_THING_WEIGHT = 3.0
+
+
+def labels_of(hit: Hit, retriever: Retriever) -> list[str]:
+    """The passage's label in both languages (its own, then its twin's), where it has one."""
+    twin = retriever.chunk(hit.chunk.pair_id)
+    return [label for label in (hit.chunk.label, twin.label if twin else "") if label]
+
+
+def names_a_label(question: str, hits: list[Hit], retriever: Retriever, rarity: float) -> bool:
+    """The question names one of these passages by a label that few passages share, in either
+    language ("Zapier", "周期性活动"): a thing of Iterable's own, not a channel every tool has
+    ("Email", "Send push")."""
+    lowered = question.lower()
+    for hit in hits:
+        for label in labels_of(hit, retriever):
+            name = label.lower()
+            said = name in lowered if has_han(name) else re.search(rf"\b{re.escape(name)}\b", lowered)
+            if len(name) >= (2 if has_han(name) else 3) and said and max(map(retriever.idf, named(retriever, name)), default=0.0) >= rarity:
+                return True
+    return False

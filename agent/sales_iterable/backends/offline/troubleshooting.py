@@ -41,6 +41,8 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
     terms = salient(retriever.bridge(question))
     words = named(retriever, retriever.bridge(question))  # without chance pairs such as 据不 in 数据不对
     found = [h for h in found if not (is_troubleshooting(h) and names_a_sibling(retriever, question, h))]
+    if _LATE.search(question) and not _FAILING.search(question):
+        return None  # "数仓的数据同步过来总是慢半小时": it arrives, late; no entry is about lateness
     if found and is_troubleshooting(found[0]) and names_entry(retriever, words, found[0]):
         return found[0]
     best_other = max((coverage(retriever, terms, h.text) for h in found[:3] if not is_troubleshooting(h)), default=0.0)
@@ -53,6 +55,13 @@ def matching_entry(question: str, u: Understanding, found: list[Hit], retriever:
             if fit >= ENTRY_COVERAGE and fit >= best_other:
                 return hit
     return None
+
+
+# Data that arrives late is no failure to arrive.
+_LATE = re.compile(r"\b(late|delayed|lag(s|ging)?|slow(ly)?|takes? (\d+|a few|several|like \d+) (min|minutes|hours?))\b|\d+\s*(-\s*\d+\s*)?(min|minutes) (after|later|behind)"
+                   r"|慢|延迟|滞后|晚到|晚了|半小时|过了?\d+分钟", re.I)
+_FAILING = re.compile(r"\b(fail\w*|errors?|never|nothing|no (data|rows|users)|zero|missing|stopped|not (arriving|showing|appearing|coming))\b"
+                      r"|失败|报错|错误|没有数据|进不来|没进来|不进|一直没|都没|为空|缺失", re.I)
 
 
 def says_more_than_its_title(retriever: Retriever, question: str, hit: Hit) -> bool:
