@@ -1687,3 +1687,29 @@ def test_data_that_arrives_late_is_explained_not_troubleshot_as_a_failure(retrie
     # (15-20 min) is the line that says 15 minutes
     answer = compose(question, retriever)
     assert fact in _first(answer) and answer.sources[0].section == "gotchas", answer.answer
+
+
+@pytest.mark.parametrize("question", ["我们的推送在安卓上收不到,iOS正常", "android devices get nothing, iOS is fine"])
+def test_the_platform_said_to_work_is_not_the_one_asked_about(retriever, question):
+    # the iOS entry's APNs checks are no answer for Android
+    answer = compose(question, retriever)
+    assert all(s.section != "ios-push-not-delivering" for s in answer.sources), answer.answer
+
+
+def test_the_check_that_fits_reads_the_users_word_for_the_references(retriever):
+    # 邮箱 is the reference's email: the mapping check (email or userId) fits "邮箱字段都是空的"
+    lines = compose("Snowflake里的用户导进来以后邮箱字段都是空的", retriever).answer.splitlines()
+    assert lines[1].startswith("先看第3项"), lines
+
+
+def test_what_next_with_nothing_before_it_names_no_topic(retriever):
+    # "next" is a rare word of the reference ("the next refresh cycle") but names nothing
+    answer = compose("And if it still doesn't work after all that, what next?", retriever)
+    assert answer.answer.splitlines()[0] == TEXT["en"]["orphan"] and not answer.sources, answer.answer
+
+
+@pytest.mark.parametrize("question", ["那如果我们月活超过五万呢?", "月活超过五万的话是什么价格"])
+def test_a_users_figure_in_chinese_numerals_meets_the_references_digits(retriever, question):
+    # 五万 is the 5万 of "1万-5万MAU"; 超过 compares, it is no subject the price must be about
+    answer = compose(question, retriever).answer
+    assert "增长版:1万-5万MAU" in "\n".join(answer.splitlines()[:2]) and "没有给出" not in answer, answer

@@ -159,6 +159,14 @@ def _without_step_numbers(sentence: str) -> str:
     return _STEP_NUMBERS.sub(" ", sentence)
 
 
+_ZH_DIGITS = {ch: str(i) for i, ch in enumerate("零一二三四五六七八九")} | {"两": "2"}
+
+
+def _with_digits(text: str) -> str:
+    """Chinese numerals before a unit as digits, as the reference writes them: 五万 -> 5万."""
+    return re.sub(r"[零一二两三四五六七八九](?=[十百千万])", lambda m: _ZH_DIGITS[m.group()], text)
+
+
 # A question about what a plan includes (the reference's plans: Growth, Enterprise), and
 # the words of such a question that are not the feature asked about.
 _PLAN = re.compile(r"\b(growth|enterprise)\b|增长版|企业版", re.I)
@@ -228,7 +236,9 @@ def subject_of(question: str, u: Understanding, retriever: Retriever) -> Subject
     text = without_asks(question, tuple(dict.fromkeys((*u.asks, *asked_kinds(question)))))
     # The words of the kind asked are not its subject, nor are words that judge a figure
     # ("what rate is healthy?").
-    ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理"}
+    ignored = {"rate", "api", "exact", "接口", "地址", "iterable", "healthy", "normal", "good", "typical", "正常", "健康", "合理",
+               # nor do words that compare the user's figure with one ("月活超过五万": MAU is the subject)
+               "exceed", "exceeds", "above", "below", "超过", "以上", "以下", "低于", "高于"}
     ignored |= camel_pieces(text)
     # Character pairs that only straddle two words ("据才" of "数据才准") are no subject.
     bridged = retriever.bridge(text)
@@ -304,7 +314,7 @@ def choose_lead(question: str, hits: list[Hit], u: Understanding, retriever: Ret
     # that only names it ("…开启Brand Affinity、STO和频次优化") does not.
     thing = defined_thing(asking) if not u.yes_no else None
     # The user's own figures (what they saw: 15-20 min, 429, 30 days), not a list's step numbers.
-    figures = {n for n in re.findall(r"(?<![A-Za-z\d])\d+", _without_step_numbers(focus or question)) if int(n) > 1}
+    figures = {n for n in re.findall(r"(?<![A-Za-z\d])\d+", _with_digits(_without_step_numbers(focus or question))) if int(n) > 1}
     bridged = retriever.bridge(thing) if thing else ""
     best: Lead | None = None
     for rank, hit in enumerate(hits[:LEAD_CANDIDATES]):

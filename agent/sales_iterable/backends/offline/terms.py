@@ -16,7 +16,7 @@ GENERIC = frozenset(
     "iterable set setup configure create make build use work get help need find way question know possible support "
     "supported show showing shows shown look looking tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
-    "still even already yet please thank thanks then later again right working works worked doing done going "
+    "still even already yet please thank thanks then later again next else right working works worked doing done going "
     "once all has had having whether without within while could would should might but via sent until not isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "
     # the particle of a phrasal verb ("checked out", "held back") and who anyone is
     "out down over back away around getting gets people folks someone something anyone everyone "
@@ -183,9 +183,15 @@ def names_a_sibling(retriever: Retriever, question: str, hit: Hit) -> bool:
     ("iOS/Android/Web SDK")."""
     name = hit.heading.split(" > ")[-1] if hit.chunk.troubleshooting else hit.chunk.label if hit.chunk.kind == "row" else ""
     title = set(re.findall(r"[a-z]+", name.lower()))
-    asked = _latin_words(retriever, question)
+    # "安卓上收不到,iOS正常": the one said to work is not the one asked about
+    asked = _latin_words(retriever, _WORKING.sub(" ", question))
     return any(title & group and asked & (group - title) and not asked & title & group
                for group in _alternatives(retriever.reference_text))
+
+
+# A thing said to work fine, beside the one that does not.
+_WORKING = re.compile(r"\b[\w.-]+ (?:is|are|seems?|works?|looks?)(?: totally| completely)? (?:fine|ok|okay|good|working|normal)\b"
+                      r"|(?:\b[A-Za-z][\w.-]*|[\u4e00-\u9fff]{2})\s*(?:上|端|那边|这边)?(?:都|倒是|就)?(?:正常|没问题|好好的|能收到|可以收到|收得到)")
 
 
 @lru_cache(maxsize=64)

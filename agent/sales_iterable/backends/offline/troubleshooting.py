@@ -119,7 +119,7 @@ def troubleshooting_lines(hit: Hit, question: str, retriever: Retriever, lang: L
         # mapped a text column into a number" -> the data type check) goes first. Words
         # the entry's own symptom line or title uses ("…say they were sent", "notifications")
         # describe the problem, not which check fits.
-        wanted = known(retriever, salient(question)) - described - salient(hit.heading)
+        wanted = known(retriever, salient(retriever.bridge(question, readings=False))) - described - salient(hit.heading)
         shared = [wanted & salient(step) for step in steps]
         own = [sum(retriever.idf(t) for t in terms - set().union(*(shared[:i] + shared[i + 1:])))
                for i, terms in enumerate(shared)]
