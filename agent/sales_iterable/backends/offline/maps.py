@@ -8,7 +8,7 @@ import re
 from ...language import Lang, has_han
 from ...lexical import camel_pieces, lexical_tokens
 from ...retrieve import Hit, Retriever
-from ...understand import Understanding
+from ...understand import Understanding, states_problem
 from .lead import SUPPORT_SCORE_SHARE
 from .passages import CHECKLIST, SYMPTOM, is_lead_in, is_troubleshooting, render_passage
 from .terms import TITLE_WORD_WEIGHT, held, known, labels_of, named, salient
@@ -46,15 +46,29 @@ _STARTING_OUT = re.compile(r"\bwhere (do|should|can|would) (i|we) (even )?(start
 CLEAR_WINNER_SHARE = 0.5  # a second passage scored below this share of the first leaves one answer
 
 
+def _bare(question: str, retriever: Retriever) -> bool:
+    """Only a topic, asking nothing about it but the question mark ("segments?", "pricing?",
+    "数据导入")."""
+    return not _ASKING.search(question.rstrip("??!! ")) and (len(salient(question)) <= BARE_TOPIC_WORDS or _only_names(question, retriever))
+
+
+def _only_names(question: str, retriever: Retriever) -> bool:
+    """A Chinese question that is nothing but a few of the reference's words ("数据导入": 数据
+    and 导入; its chance pair 据导 is no third word)."""
+    words = named(retriever, question)
+    rest = question
+    for word in sorted(words, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return has_han(question) and len(words) <= BARE_TOPIC_WORDS and not re.sub(r"[\s??!!.。]", "", rest)
+
+
 def is_vague(question: str, u: Understanding, found: list[Hit], retriever: Retriever, lang: Lang, one_answer: bool = True) -> bool:
     """Short and underspecified: a topic and an open ask ("help with journeys"), or a
     complaint with no detail ("our SMS isn't going out", "推送有问题"). With `one_answer`,
     not when one passage answers it far better than any other."""
     if not found:
         return False
-    # "segments?", "pricing?" ask nothing about the topic but the question mark.
-    bare = not _ASKING.search(question.rstrip("??!! ")) and len(salient(question)) <= BARE_TOPIC_WORDS
-    if bare and len(question) <= VAGUE_LENGTH[lang]:
+    if _bare(question, retriever) and len(question) <= VAGUE_LENGTH[lang]:
         return True
     if u.asks or u.yes_no:
         return False
@@ -110,7 +124,8 @@ def names_item(question: str, hit: Hit, retriever: Retriever) -> bool:
     language ("Exit criteria", 动态延迟 for "Delays"/延迟设置): it asks about the item,
     not about its whole feature."""
     asked = known(retriever, set(salient(retriever.bridge(question))), forms=True)
-    for label in labels_of(hit, retriever):
+    # ("SMS/MMS" is named by either: SMS is not less its name for MMS being rarer)
+    for label in [name for label in labels_of(hit, retriever) for name in [label, *(label.split("/") if "/" in label else [])]]:
         terms = known(retriever, named(retriever, label), forms=True)  # 延迟设置: 延迟, not the chance pair 迟设
         if not terms:
             continue
@@ -226,6 +241,16 @@ def names_line(section: str, retriever: Retriever, lang: Lang) -> str | None:
     return f"{title}: {TEXT[lang]['topic_join'].join(h.chunk.label for h in items)} [{section}]"
 
 
+def _titled(hit: Hit) -> str:
+    """A passage as a map line: an unlabelled line of a feature's section says which feature
+    ("目录: 可通过Smart Ingest或API同步", not a fragment that could be about anything)."""
+    text = render_passage(hit.chunk)
+    if hit.chunk.label or hit.chunk.kind != "bullet" or hit.section in MISCELLANY or is_troubleshooting(hit):
+        return text
+    title = re.split(r"[(\uff08]", hit.heading.split(" > ")[-1])[0].strip()
+    return text if not title or title.lower() in text.lower() else f"{title}: {text}"
+
+
 def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
               setup: bool = False) -> tuple[list[str], list[Hit]]:
     """A vague question's best-effort map: the section it names, read in the reference's
@@ -238,7 +263,7 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
         rest = [h for h in found if h.section != CHECKLIST and h.section not in NOT_SETUP]
         lines, shown = map_lines(question, rest, retriever, lang) if rest else ([], [])
         lines = lines[:1 + MAX_MAP_AFTER_STEPS] if lines and not lines[0].startswith("- ") else lines[:MAX_MAP_AFTER_STEPS]
-        return ([words["setup_steps"]] + [f"{i}. " + cite(render_passage(h.chunk), h) for i, h in enumerate(steps, 1)] + lines,
+        return ([words["setup_steps"]] + [f"{i}. " + cite(_titled(h), h) for i, h in enumerate(steps, 1)] + lines,
                 steps + [h for h in shown if any(f"[{h.section}]" in line and render_passage(h.chunk) in line for line in lines)])
     # Where to begin is the checklist, whether or not its title was found ("where do I even start?")
     named = CHECKLIST if _STARTING_OUT.search(question) else named_section(question, found, retriever)
@@ -250,16 +275,16 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
         title = items[0].heading.split(" > ")[-1]
         if _STARTING_OUT.search(question):
             # Where to begin: the whole checklist, in its order, is the answer.
-            return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(render_passage(h.chunk), h)
+            return [words["checklist"].format(topic=title)] + [f"{i}. " + cite(_titled(h), h)
                                                          for i, h in enumerate(items, 1)], items
         if (names := names_line(named, retriever, lang)) is not None:
             # Too many parts to read out: all of them by name, then those the question names,
             # else the first in the reference's order ("AI功能有啥": Brand Affinity, STO, not
             # the three whose text happens to say "AI").
             best = items[:MAX_MAP_AFTER_STEPS]
-            return [names] + ["- " + cite(render_passage(h.chunk), h) for h in best], items
+            return [names] + ["- " + cite(_titled(h), h) for h in best], items
         items = items[:MAX_MAP]
-        return [words["map"].format(topic=title)] + ["- " + cite(render_passage(h.chunk), h) for h in items], items
+        return [words["map"].format(topic=title)] + ["- " + cite(_titled(h), h) for h in items], items
     # A troubleshooting entry that did not fit the complaint is no likely area: its cause or
     # fix out of context reads as a diagnosis.
     candidates = [h for h in found if not is_troubleshooting(h) and not is_lead_in(h)] or found
@@ -269,9 +294,12 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
     # Else, asked for an overview, one whose item the question names ("the in-app stuff": the
     # In-app messages row, not the in-app click rate that ranked above it; "in-app not
     # showing" keeps the SDK warning first).
-    overview = bool(_WHOLE_TOPIC.search(question) or _OPEN_ASK.search(question))
+    # (a bare topic asks about it; a bare complaint, "our SMS isn't going out", about what fails)
+    overview = bool(_WHOLE_TOPIC.search(question) or _OPEN_ASK.search(question)) or (_bare(question, retriever) and not states_problem(question))
     about = (next((h for h in top if _is_named(question, h, retriever)), None)
-             or next((h for h in top if overview and h.chunk.label and names_item(question, h, retriever)), None))
+             # (a feature's own row before an endpoint or a benchmark that names it: "短信" is SMS/MMS)
+             or next((h for h in sorted(top, key=lambda h: h.section in MISCELLANY)
+                      if overview and h.chunk.label and names_item(question, h, retriever)), None))
     if about is not None:
         asked = known(retriever, salient(question), forms=True)
         top = [about] + [h for h in top if h is not about and not other_item(h, about, asked)]
@@ -300,5 +328,5 @@ def map_lines(question: str, found: list[Hit], retriever: Retriever, lang: Lang,
         # The item the question names is the best-effort answer: it comes first, the map after.
         rest = [h for h in top if h is not about]
         head = [words["map_more"].format(topic=topic(rest, lang))] if lines[0].startswith(words["map"].split("{")[0]) and rest else lines[:1] if rest else []
-        return [cite(render_passage(about.chunk), about)] + head + ["- " + cite(render_passage(h.chunk), h) for h in rest], shown
-    return lines + ["- " + cite(render_passage(h.chunk), h) for h in top], shown
+        return [cite(_titled(about), about)] + head + ["- " + cite(_titled(h), h) for h in rest], shown
+    return lines + ["- " + cite(_titled(h), h) for h in top], shown
