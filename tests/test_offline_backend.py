@@ -1732,3 +1732,20 @@ def test_a_bare_topic_starts_with_the_features_own_line(retriever, question, fir
 
 def test_a_bare_complaint_keeps_its_map(retriever):
     assert _first(compose("our SMS isn't going out", retriever)).startswith(TEXT["en"]["map"].split("{")[0])
+
+
+@pytest.mark.parametrize("question, follows", [
+    ("Can I do that through the API instead?", True),
+    ("is there a way to do this via API", True),
+    ("Where do I switch on send time optimization, and should we do it in our first weeks on the platform?", False),
+])
+def test_doing_that_follows_an_earlier_question(question, follows):
+    # what "that" is was said before; "it" after a first part is that part
+    from sales_iterable.understand import is_follow_up
+    assert is_follow_up(question) is follows
+
+
+def test_doing_that_with_nothing_before_it_asks_what_it_follows(retriever):
+    # "instead" names nothing, though the reference uses it once
+    answer = compose("Can I do that through the API instead?", retriever)
+    assert answer.answer.splitlines()[0] == TEXT["en"]["orphan"] and not answer.sources, answer.answer

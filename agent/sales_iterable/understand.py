@@ -202,6 +202,8 @@ _FOLLOW_UP = re.compile(
     r"|^same (thing|deal|question|again|for)\b|^(那|那么|还有|那如果|要是|如果是)|呢[??]?$|刚才|刚刚(说|提)|你(说|提到)的|上面(说|提到)的|前面(说|提到)的|(上面|前面)(那|这)(个|些|种)"
     r"|^ok(ay)?,?\s+(so\s+)?(how|what|when|where|and|then)\b|\b(that|this|those) (kicks? in|takes? effect|applies|apply)\b"
     r"|\b(rely on|trust|use|set up|turn on|enable) (that|this|those|these)\s*[?.!]*$|\b(for|of) (that|this|those|these)\s*[?.!]*$"
+    # "Can I do that through the API instead?": what "that" is was said before
+    r"|^(ok(ay)?,? |and |so )?((can|could|should) (i|we|you)|how (do|can|should|would) (i|we|you)|(is there|any) (a )?way to) (even )?do (that|this|it)\b"
     r"|\bthat (example|answer|snippet|code|query)\b|\bredo (that|this|it)\b|^(ok(ay)?,? )?(and )?(the )?(second|third|next|last) step\b"
     r"|^(那|好的,?|那么)?第[二三四五六七八九十\d]+步"
     r"|\byou (just )?(mentioned|said)\b|\b(that|this) same\b|\b(that|the) (endpoint|one|limit|feature|tile) you\b|\b(same deal|that one)\b|\bthe same\b(?!\s+(thing\s+|one\s+)?as\s+(?!before\b|above\b)\w)(?=\s*(thing|one|for|as|with|deal|question|again|[?？.!]|$))",

@@ -16,7 +16,7 @@ GENERIC = frozenset(
     "iterable set setup configure create make build use work get help need find way question know possible support "
     "supported show showing shows shown look looking tell explain thing want like just can does what which where how why when there any some also "
     "really actually after before have one ourselve both each every other another same much many more most very "
-    "still even already yet please thank thanks then later again next else right working works worked doing done going "
+    "still even already yet please thank thanks then later again next else instead right working works worked doing done going "
     "once all has had having whether without within while could would should might but via sent until not isn aren doesn don didn wasn weren won wouldn shouldn couldn hasn haven hadn "
     # the particle of a phrasal verb ("checked out", "held back") and who anyone is
     "out down over back away around getting gets people folks someone something anyone everyone "
