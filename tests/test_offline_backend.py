@@ -1749,3 +1749,10 @@ def test_doing_that_with_nothing_before_it_asks_what_it_follows(retriever):
     # "instead" names nothing, though the reference uses it once
     answer = compose("Can I do that through the API instead?", retriever)
     assert answer.answer.splitlines()[0] == TEXT["en"]["orphan"] and not answer.sources, answer.answer
+
+
+def test_a_yes_no_asking_for_an_endpoint_is_not_settled_by_a_line_without_one(retriever):
+    # the Mobile Inbox line (users delete messages) shares "delete" and "user", gives no endpoint,
+    # and its "until expiry" had read as "Not indefinitely"
+    first = _first(compose("can I permanently delete a user through the API? which endpoint", retriever))
+    assert first == TEXT["en"]["gap_yes_no"], first

@@ -655,7 +655,12 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
         # open rates says nothing of what STO does.
         doer = _doer(part, retriever)
         if not given and not (settles(retriever, terms - resolved, lead.text, lead.hit) and _names(doer, lead.text, lead.hit)):
-            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h) and _names(doer, s, h))
+            # (a part that asks for an endpoint keeps a line that gives one: "can I permanently
+            # delete a user through the API? which endpoint" is not settled by the Mobile Inbox line
+            # where users delete messages)
+            other = _first_that(found, lambda s, h: settles(retriever, terms, s, h) and _names(doer, s, h)
+                                and not (kind_given and set(u.asks) & {"endpoint", "url"}
+                                         and not answers_kind(retriever, u, s, subject_of(part, u, retriever), h)))
             if other is None:
                 nearest = _first_that(found, lambda s, h: _names(doer, s, h)) if doer else None
                 lead = Lead(nearest.hit, render_passage(nearest.hit.chunk), nearest.score, nearest.sentence) if nearest else lead
