@@ -325,6 +325,9 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
         top = leads[0].hit
         terms = salient(retriever.bridge(query))
         asked = known(retriever, salient(query), forms=True)
+        # "how much does it cost": each plan's price is an answer, whatever words it shares
+        # (not when it names the item it asks of: "What's the endpoint for 批量更新用户?")
+        kind_of_all = bool(u.asks) and not names_item(query, top, retriever)
         for hit in found:
             if len(used) >= (MAX_SUPPORT_UNKNOWN if unknown or gap_first else MAX_SUPPORT) + len(leads):
                 break
@@ -342,10 +345,7 @@ def compose(question: str, retriever: Retriever, lang_override: Lang | None = No
                 continue  # "android …": not the web push row
             if other_item(hit, top, asked):
                 continue  # "push open rate": the email open rate row beside it answers another question
-            # "how much does it cost": each plan's price is an answer, whatever words it shares
-            # (not when it names the item it asks of: "What's the endpoint for 批量更新用户?")
-            alike = (bool(u.asks) and hit.section == top.section and bool(ASK_INSTANCE[u.asks[0]].search(hit.text))
-                     and not names_item(query, top, retriever))
+            alike = kind_of_all and hit.section == top.section and bool(ASK_INSTANCE[u.asks[0]].search(hit.text))
             if alike or (hit.score >= SUPPORT_SCORE_SHARE * top.score and coverage(retriever, terms, hit.text) >= SUPPORT_COVERAGE):
                 body.append("- " + cite(render_passage(hit.chunk), hit))
                 use(hit)

@@ -617,15 +617,15 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
     """The lines that answer one part of the question (`question`: the whole of it), and
     the passages they quote."""
     words = TEXT[lang]
-    if u.asks and known:
-        subject = subject_of(part, u, retriever)
+    kind_given = bool(u.asks) and known  # past the gap below: the lead gives the kind asked, about the subject
+    subject = subject_of(part, u, retriever) if kind_given else None
+    if kind_given:
         if not answers_kind(retriever, u, lead.text, subject, lead.hit):
             # Before saying the reference does not give it: another sentence found may.
             other = _first_that(found, lambda s, h: answers_kind(retriever, u, s, subject, h))
             if other is None:
                 return [words["gap"].format(thing=words["gap_things"][u.asks[0]]), cite(lead.text, lead.hit)], [lead.hit]
             lead = other
-    kind_given = bool(u.asks) and known  # past the gap above: the lead gives the kind asked, about the subject
     if u.yes_no and known:
         # "…off rules instead of manual uploads?": what it is contrasted with is not asked about.
         terms = salient(retriever.bridge(_CONTRAST.sub("", yes_no_sentence(part))))
@@ -659,8 +659,7 @@ def lead_lines(part: str, u: Understanding, lead: Lead, found: list[Hit], retrie
             # delete a user through the API? which endpoint" is not settled by the Mobile Inbox line
             # where users delete messages)
             other = _first_that(found, lambda s, h: settles(retriever, terms, s, h) and _names(doer, s, h)
-                                and not (kind_given and set(u.asks) & {"endpoint", "url"}
-                                         and not answers_kind(retriever, u, s, subject_of(part, u, retriever), h)))
+                                and not (kind_given and set(u.asks) & {"endpoint", "url"} and not answers_kind(retriever, u, s, subject, h)))
             if other is None:
                 nearest = _first_that(found, lambda s, h: _names(doer, s, h)) if doer else None
                 lead = Lead(nearest.hit, render_passage(nearest.hit.chunk), nearest.score, nearest.sentence) if nearest else lead
